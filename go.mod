@@ -2,9 +2,10 @@ module github.com/neuvector/harbor-scanner-neuvector
 
 go 1.26.8
 
+require github.com/VictoriaMetrics/metrics v1.40.2
+
 require (
 	github.com/CycloneDX/cyclonedx-go v0.12.0 // indirect
-	github.com/VictoriaMetrics/metrics v1.40.2 // indirect
 	github.com/blang/semver/v4 v4.0.0 // indirect
 	github.com/fasthttp/router v1.5.4 // indirect
 	github.com/getkin/kin-openapi v0.133.0 // indirect
