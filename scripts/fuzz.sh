@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# Runs every native Go fuzz target in the module for $FUZZTIME each
+# (go test -fuzz takes one target per package per run).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+FUZZTIME=${FUZZTIME:-3s}
+fail=0
+n=0
+for f in $(git ls-files '*fuzz*_test.go'; git ls-files -o --exclude-standard '*fuzz*_test.go'); do
+  dir=$(dirname "$f")
+  for name in $(grep -oE '^func (Fuzz[A-Za-z0-9_]+)' "$f" | awk '{print $2}'); do
+    n=$((n+1))
+    echo "fuzz ./$dir $name ($FUZZTIME)"
+    if ! go test -run '^$' -fuzz "^${name}\$" -fuzztime "$FUZZTIME" "./$dir" >/tmp/fuzz.$$.log 2>&1; then
+      cat /tmp/fuzz.$$.log; fail=$((fail+1))
+    fi
+  done
+done
+rm -f /tmp/fuzz.$$.log
+echo "fuzz targets: $((n-fail)) passed, $fail failed"
+[ "$fail" -eq 0 ]
