@@ -1,0 +1,379 @@
+// Package controller is the NeuVector controller REST client the adapter
+// uses on localhost: login/token/API key, the scan long-poll, the system
+// summary (CVE DB version), and _repo_scan / fed._repo_scan look-ups.
+//
+// Every call decodes the controller's JSON into the translate wire types;
+// errors wrap the package's sentinels and never carry credentials or the
+// controller's free-text messages (except a scan's code-26 message).
+package controller
+
+import (
+	"bytes"
+	"context"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/url"
+	"strings"
+	"sync"
+	"time"
+
+	json "github.com/goccy/go-json"
+	"github.com/valyala/fasthttp"
+
+	"github.com/neuvector/harbor-scanner-neuvector/translate"
+)
+
+// Endpoint names passed to Config.Observe and logged; fixed strings so that
+// metric label values stay bounded.
+const (
+	EndpointAuth      = "auth"
+	EndpointLogout    = "logout"
+	EndpointKeepAlive = "keepalive"
+	EndpointScan      = "scan"
+	EndpointSummary   = "summary"
+	EndpointImages    = "images"
+	EndpointImage     = "image"
+	EndpointPing      = "ping"
+)
+
+// Defaults of Config.
+const (
+	DefaultTimeout            = 10 * time.Second
+	DefaultPollTimeout        = 90 * time.Second
+	DefaultControllerLongPoll = 30 * time.Second
+	DefaultMaxBodySize        = 256 << 20
+	DefaultBackoffMin         = time.Second
+	DefaultBackoffMax         = 30 * time.Second
+)
+
+// Config configures a Client.
+type Config struct {
+	URL         string        // e.g. https://127.0.0.1:10443
+	TLS         *tls.Config   // nil: system roots
+	PollTimeout time.Duration // client timeout of one long-poll call; must exceed the controller's (30 s); default 90 s
+	Timeout     time.Duration // other calls; default 10 s
+	Logger      *slog.Logger
+
+	// ControllerLongPoll is the controller's repo_scan_long_poll_timeout;
+	// PollTimeout must exceed it, or the controller would answer a request
+	// nobody reads and the next poll would start the scan again.
+	ControllerLongPoll time.Duration
+	// MaxBodySize bounds a response body, compressed and decompressed
+	// (reports reach tens of MB); default 256 MiB.
+	MaxBodySize int
+	// MaxConns bounds connections for ordinary calls (default 32) and,
+	// separately, for scan long-polls (default 512), so that long-polls never
+	// starve logins and look-ups.
+	MaxConns, MaxPollConns int
+	// BackoffMin and BackoffMax bound the exponential back-off (with jitter)
+	// after a 429 or a network error during a scan; default 1 s and 30 s.
+	BackoffMin, BackoffMax time.Duration
+	// Observe, when set, is called after every HTTP exchange with the fixed
+	// endpoint name, the HTTP status (0 when there was no answer) and the
+	// duration; proxy records its metrics with it.
+	Observe func(endpoint string, status int, d time.Duration)
+}
+
+// Client talks to one controller REST endpoint. Safe for concurrent use.
+type Client struct {
+	base        string // path prefix without trailing slash, usually ""
+	timeout     time.Duration
+	pollTimeout time.Duration
+	maxBody     int
+	backoffMin  time.Duration
+	backoffMax  time.Duration
+	observe     func(string, int, time.Duration)
+	log         *slog.Logger
+	hc, pollHC  *fasthttp.HostClient
+	host        string
+
+	mu     sync.Mutex
+	conns  map[net.Conn]struct{}
+	closed bool
+}
+
+// New returns a client.
+func New(cfg Config) (*Client, error) {
+	u, err := url.Parse(cfg.URL)
+	if err != nil || u.Host == "" || (u.Scheme != "https" && u.Scheme != "http") {
+		return nil, fmt.Errorf("controller: bad controller URL %q: want https://host:port", cfg.URL)
+	}
+	c := &Client{
+		base:        strings.TrimRight(u.EscapedPath(), "/"),
+		timeout:     orDur(cfg.Timeout, DefaultTimeout),
+		pollTimeout: orDur(cfg.PollTimeout, DefaultPollTimeout),
+		maxBody:     cfg.MaxBodySize,
+		backoffMin:  orDur(cfg.BackoffMin, DefaultBackoffMin),
+		backoffMax:  orDur(cfg.BackoffMax, DefaultBackoffMax),
+		observe:     cfg.Observe,
+		log:         cfg.Logger,
+		conns:       make(map[net.Conn]struct{}),
+	}
+	if c.maxBody <= 0 {
+		c.maxBody = DefaultMaxBodySize
+	}
+	if c.log == nil {
+		c.log = slog.New(slog.DiscardHandler)
+	}
+	if c.backoffMax < c.backoffMin {
+		c.backoffMax = c.backoffMin
+	}
+	if lp := orDur(cfg.ControllerLongPoll, DefaultControllerLongPoll); c.pollTimeout <= lp {
+		return nil, fmt.Errorf("controller: the long-poll timeout (%s) must exceed the controller's long-poll (%s)", c.pollTimeout, lp)
+	}
+	addr := u.Host
+	if u.Port() == "" {
+		if u.Scheme == "https" {
+			addr = net.JoinHostPort(u.Hostname(), "443")
+		} else {
+			addr = net.JoinHostPort(u.Hostname(), "80")
+		}
+	}
+	c.host = u.Host
+	tlsCfg := cfg.TLS
+	if tlsCfg == nil {
+		tlsCfg = &tls.Config{MinVersion: tls.VersionTLS12}
+	} else {
+		tlsCfg = tlsCfg.Clone()
+	}
+	mk := func(maxConns int) *fasthttp.HostClient {
+		return &fasthttp.HostClient{
+			Addr:                   addr,
+			Name:                   "harbor-scanner-neuvector",
+			IsTLS:                  u.Scheme == "https",
+			TLSConfig:              tlsCfg,
+			MaxConns:               maxConns,
+			MaxConnWaitTimeout:     5 * time.Second,
+			MaxIdleConnDuration:    30 * time.Second,
+			MaxResponseBodySize:    c.maxBody,
+			DisablePathNormalizing: true, // keep the escaping of registry names
+			DialTimeout:            c.dial,
+		}
+	}
+	c.hc = mk(orInt(cfg.MaxConns, 32))
+	c.pollHC = mk(orInt(cfg.MaxPollConns, 512))
+	return c, nil
+}
+
+func orDur(d, def time.Duration) time.Duration {
+	if d > 0 {
+		return d
+	}
+	return def
+}
+
+func orInt(n, def int) int {
+	if n > 0 {
+		return n
+	}
+	return def
+}
+
+// trackedConn forgets itself when closed, so Close can end abandoned
+// long-polls by closing their connections.
+type trackedConn struct {
+	net.Conn
+	c    *Client
+	once sync.Once
+}
+
+func (t *trackedConn) Close() error {
+	t.once.Do(func() {
+		t.c.mu.Lock()
+		delete(t.c.conns, t.Conn)
+		t.c.mu.Unlock()
+	})
+	return t.Conn.Close()
+}
+
+func (c *Client) dial(addr string, timeout time.Duration) (net.Conn, error) {
+	conn, err := net.DialTimeout("tcp", addr, timeout)
+	if err != nil {
+		return nil, err
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.closed {
+		conn.Close()
+		return nil, errClientClosed
+	}
+	c.conns[conn] = struct{}{}
+	return &trackedConn{Conn: conn, c: c}, nil
+}
+
+var errClientClosed = errors.New("client closed")
+
+// Close closes every connection, ending abandoned long-polls at shutdown;
+// later calls fail with ErrUnavailable. Log sessions out before.
+func (c *Client) Close() {
+	c.mu.Lock()
+	c.closed = true
+	conns := make([]net.Conn, 0, len(c.conns))
+	for conn := range c.conns {
+		conns = append(conns, conn)
+	}
+	c.mu.Unlock()
+	for _, conn := range conns {
+		conn.Close()
+	}
+	c.hc.CloseIdleConnections()
+	c.pollHC.CloseIdleConnections()
+}
+
+// exchange is one HTTP request to the controller.
+type exchange struct {
+	ep      string
+	method  string
+	path    string // escaped, starting with /v1/
+	body    []byte
+	auth    authHeader
+	timeout time.Duration
+	poll    bool
+}
+
+type authHeader struct {
+	name, value string
+}
+
+// do sends x and returns the response, which the caller owns and releases
+// with fasthttp.ReleaseResponse. Only an error means there is no response.
+// When ctx ends first, do returns at once: the request goroutine finishes
+// on its own deadline (or when Close cuts its connection) and frees itself.
+func (c *Client) do(ctx context.Context, x *exchange) (*fasthttp.Response, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, ctxErr(ctx, x.ep)
+	}
+	req := fasthttp.AcquireRequest()
+	resp := fasthttp.AcquireResponse()
+	req.Header.SetMethod(x.method)
+	req.SetRequestURI(c.base + x.path)
+	req.Header.SetHost(c.host)
+	req.Header.Set("Accept", "application/json")
+	req.Header.Set("Accept-Encoding", "gzip")
+	if x.body != nil {
+		req.Header.SetContentType("application/json")
+		req.SetBodyRaw(x.body)
+	}
+	if x.auth.name != "" {
+		req.Header.Set(x.auth.name, x.auth.value)
+	}
+	deadline := time.Now().Add(x.timeout)
+	if d, ok := ctx.Deadline(); ok && d.Before(deadline) {
+		deadline = d
+	}
+	hc := c.hc
+	if x.poll {
+		hc = c.pollHC
+	}
+	start := time.Now()
+	var err error
+	if ctx.Done() == nil {
+		err = hc.DoDeadline(req, resp, deadline)
+	} else {
+		done := make(chan error, 1)
+		go func() { done <- hc.DoDeadline(req, resp, deadline) }()
+		select {
+		case err = <-done:
+		case <-ctx.Done():
+			go func() {
+				<-done
+				fasthttp.ReleaseRequest(req)
+				fasthttp.ReleaseResponse(resp)
+			}()
+			c.record(x, 0, time.Since(start))
+			return nil, ctxErr(ctx, x.ep)
+		}
+	}
+	fasthttp.ReleaseRequest(req)
+	if err != nil {
+		fasthttp.ReleaseResponse(resp)
+		c.record(x, 0, time.Since(start))
+		if ctx.Err() != nil {
+			return nil, ctxErr(ctx, x.ep)
+		}
+		// Transport errors name addresses and TLS failures, never headers.
+		return nil, fmt.Errorf("%w: %s: %w", ErrUnavailable, x.ep, err)
+	}
+	c.record(x, resp.StatusCode(), time.Since(start))
+	return resp, nil
+}
+
+func (c *Client) record(x *exchange, status int, d time.Duration) {
+	if c.observe != nil {
+		c.observe(x.ep, status, d)
+	}
+	// The path holds registry names and digests only; bodies and headers
+	// (credentials) are never logged.
+	c.log.Debug("controller call", "endpoint", x.ep, "method", x.method, "path", x.path,
+		"status", status, "duration", d)
+}
+
+// body returns the decompressed body of resp, or ErrUnavailable when it
+// cannot be decompressed within the size limit.
+func (c *Client) body(ep string, resp *fasthttp.Response) ([]byte, error) {
+	if bytes.EqualFold(resp.Header.ContentEncoding(), []byte("gzip")) {
+		b, err := resp.BodyGunzipWithLimit(c.maxBody)
+		if err != nil {
+			return nil, &StatusError{Endpoint: ep, Status: resp.StatusCode(), Text: "undecodable gzip body", err: ErrUnavailable}
+		}
+		return b, nil
+	}
+	return resp.Body(), nil
+}
+
+// decodeInto decodes a 200 body; a body that is not the expected JSON is
+// ErrUnavailable with the status (a truncated answer is not a result).
+func (c *Client) decodeInto(ep string, resp *fasthttp.Response, v any) error {
+	b, err := c.body(ep, resp)
+	if err != nil {
+		return err
+	}
+	if err := json.Unmarshal(b, v); err != nil {
+		return &StatusError{Endpoint: ep, Status: resp.StatusCode(), Text: "malformed JSON body", err: ErrUnavailable}
+	}
+	return nil
+}
+
+// decodeRESTError decodes a controller error body; ok is false when the body
+// is not a RESTError (a proxy's HTML page, a truncated body).
+func decodeRESTError(b []byte) (re translate.RESTError, ok bool) {
+	b = bytes.TrimSpace(b)
+	if len(b) == 0 || b[0] != '{' {
+		return re, false
+	}
+	if err := json.Unmarshal(b, &re); err != nil || re.Code == 0 {
+		return translate.RESTError{}, false
+	}
+	return re, true
+}
+
+// restError decodes resp's error body (nil when it is not a RESTError).
+func (c *Client) restError(ep string, resp *fasthttp.Response) *translate.RESTError {
+	b, err := c.body(ep, resp)
+	if err != nil {
+		return nil
+	}
+	re, ok := decodeRESTError(b)
+	if !ok {
+		return nil
+	}
+	return &re
+}
+
+// failure maps a non-200 answer of an ordinary call to an error.
+func (c *Client) failure(ep string, resp *fasthttp.Response) error {
+	status := resp.StatusCode()
+	re := c.restError(ep, resp)
+	switch {
+	case status == fasthttp.StatusUnauthorized:
+		return statusErr(ErrAuth, ep, status, re)
+	case status == fasthttp.StatusForbidden:
+		return statusErr(ErrForbidden, ep, status, re)
+	case status == fasthttp.StatusNotFound && re != nil && re.Code == translate.CodeObjectNotFound:
+		return statusErr(ErrNotFound, ep, status, re)
+	}
+	return statusErr(ErrUnavailable, ep, status, re)
+}
