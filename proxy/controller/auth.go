@@ -209,7 +209,7 @@ func (s *Session) Logout(ctx context.Context) {
 
 // login runs POST /v1/auth and returns the token.
 func (c *Client) login(ctx context.Context, cred Cred) (string, error) {
-	body, err := json.Marshal(translate.AuthData{Password: &translate.AuthPassword{
+	body, err := json.Marshal(&translate.AuthData{Password: &translate.AuthPassword{
 		Username: cred.Username, Password: cred.Password}})
 	if err != nil {
 		return "", fmt.Errorf("%w: encoding login: %w", ErrUnavailable, err)

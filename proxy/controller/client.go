@@ -79,7 +79,7 @@ type Config struct {
 
 // Client talks to one controller REST endpoint. Safe for concurrent use.
 type Client struct {
-	base        string // path prefix without trailing slash, usually ""
+	base        string // scheme://host[/prefix] without trailing slash
 	timeout     time.Duration
 	pollTimeout time.Duration
 	maxBody     int
@@ -88,7 +88,9 @@ type Client struct {
 	observe     func(string, int, time.Duration)
 	log         *slog.Logger
 	hc, pollHC  *fasthttp.HostClient
-	host        string
+
+	// dialer makes the TCP connection; tests swap in an in-memory one.
+	dialer func(addr string, timeout time.Duration) (net.Conn, error)
 
 	mu     sync.Mutex
 	conns  map[net.Conn]struct{}
@@ -102,7 +104,7 @@ func New(cfg Config) (*Client, error) {
 		return nil, fmt.Errorf("controller: bad controller URL %q: want https://host:port", cfg.URL)
 	}
 	c := &Client{
-		base:        strings.TrimRight(u.EscapedPath(), "/"),
+		base:        u.Scheme + "://" + u.Host + strings.TrimRight(u.EscapedPath(), "/"),
 		timeout:     orDur(cfg.Timeout, DefaultTimeout),
 		pollTimeout: orDur(cfg.PollTimeout, DefaultPollTimeout),
 		maxBody:     cfg.MaxBodySize,
@@ -111,6 +113,9 @@ func New(cfg Config) (*Client, error) {
 		observe:     cfg.Observe,
 		log:         cfg.Logger,
 		conns:       make(map[net.Conn]struct{}),
+		dialer: func(addr string, timeout time.Duration) (net.Conn, error) {
+			return net.DialTimeout("tcp", addr, timeout)
+		},
 	}
 	if c.maxBody <= 0 {
 		c.maxBody = DefaultMaxBodySize
@@ -132,7 +137,6 @@ func New(cfg Config) (*Client, error) {
 			addr = net.JoinHostPort(u.Hostname(), "80")
 		}
 	}
-	c.host = u.Host
 	tlsCfg := cfg.TLS
 	if tlsCfg == nil {
 		tlsCfg = &tls.Config{MinVersion: tls.VersionTLS12}
@@ -190,7 +194,7 @@ func (t *trackedConn) Close() error {
 }
 
 func (c *Client) dial(addr string, timeout time.Duration) (net.Conn, error) {
-	conn, err := net.DialTimeout("tcp", addr, timeout)
+	conn, err := c.dialer(addr, timeout)
 	if err != nil {
 		return nil, err
 	}
@@ -250,7 +254,6 @@ func (c *Client) do(ctx context.Context, x *exchange) (*fasthttp.Response, error
 	resp := fasthttp.AcquireResponse()
 	req.Header.SetMethod(x.method)
 	req.SetRequestURI(c.base + x.path)
-	req.Header.SetHost(c.host)
 	req.Header.Set("Accept", "application/json")
 	req.Header.Set("Accept-Encoding", "gzip")
 	if x.body != nil {

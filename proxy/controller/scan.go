@@ -29,7 +29,7 @@ const maxScanRelogins = 3
 // context.DeadlineExceeded (or context.Canceled) and the call returns at
 // once; the controller finishes the scan and keeps it in _repo_scan.
 func (c *Client) ScanRepository(ctx context.Context, s *Session, req *translate.ScanRepoRequest) (*translate.ScanRepoReport, error) {
-	body, err := json.Marshal(translate.ScanRepoReqData{Request: req})
+	body, err := encodeScanRequest(req)
 	if err != nil {
 		return nil, fmt.Errorf("%w: encoding the scan request: %w", ErrUnavailable, err)
 	}
@@ -159,4 +159,11 @@ func (c *Client) sleep(ctx context.Context, n *int) error {
 	case <-ctx.Done():
 		return ctxErr(ctx, "scan")
 	}
+}
+
+// encodeScanRequest encodes the body of POST /v1/scan/repository once; every
+// poll resends these bytes, so the controller's job key stays the same.
+// (goccy/go-json v0.10.5 panics on this struct passed by value: pass a pointer.)
+func encodeScanRequest(req *translate.ScanRepoRequest) ([]byte, error) {
+	return json.Marshal(&translate.ScanRepoReqData{Request: req})
 }
