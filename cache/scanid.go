@@ -31,10 +31,10 @@ const ScanIDVersion = 1
 const MaxScanIDLen = 256
 
 const (
-	maxRecord  = MaxScanIDLen / 4 * 3 // 192 bytes encode to exactly 256 characters
-	headLen    = 1 + 8                // version, issued-at
-	nonceLen   = 12
-	formRaw    = 0
+	maxRecord = MaxScanIDLen / 4 * 3 // 192 bytes encode to exactly 256 characters
+	headLen   = 1 + 8                // version, issued-at
+	nonceLen  = 12
+	formRaw   = 0
 	// The longest digest kept as text: what leaves room for the rest.
 	maxRawDigest = maxRecord - headLen - 2 - nonceLen
 )
