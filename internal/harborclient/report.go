@@ -3,8 +3,9 @@ package harborclient
 import (
 	"encoding/json"
 	"errors"
-	"strings"
-	"unicode"
+
+	"golang.org/x/text/cases"
+	"golang.org/x/text/language"
 )
 
 // Severities as Harbor's vuln package knows them; None means "no
@@ -104,10 +105,13 @@ func ResolveSBOM(data []byte) (*SBOMReport, error) {
 	return r, nil
 }
 
-// ParseSeverityVersion3 is Harbor's: title-cased; Negligible becomes None;
-// anything but None/Low/Medium/High/Critical becomes Unknown.
+// ParseSeverityVersion3 is Harbor's: title-cased with
+// cases.Title(language.Und), so "HIGH" and "high" are High; Negligible
+// becomes None; anything but None/Low/Medium/High/Critical is Unknown.
+// (Harbor releases that still used strings.Title left "HIGH" as is, which
+// made it Unknown.)
 func ParseSeverityVersion3(s string) string {
-	switch t := title(s); t {
+	switch t := cases.Title(language.Und).String(s); t {
 	case SeverityNone, SeverityLow, SeverityMedium, SeverityHigh, SeverityCritical:
 		return t
 	case SeverityNegligible:
@@ -115,37 +119,6 @@ func ParseSeverityVersion3(s string) string {
 	default:
 		return SeverityUnknown
 	}
-}
-
-// title mimics the deprecated strings.Title that Harbor calls: the first
-// letter of each word upper-cased, the rest left as they are.
-func title(s string) string {
-	var b strings.Builder
-	prev := ' '
-	for _, r := range s {
-		if isSeparator(prev) {
-			b.WriteRune(unicode.ToTitle(r))
-		} else {
-			b.WriteRune(r)
-		}
-		prev = r
-	}
-	return b.String()
-}
-
-// isSeparator is strings.Title's word boundary.
-func isSeparator(r rune) bool {
-	if r <= 0x7F {
-		switch {
-		case '0' <= r && r <= '9', 'a' <= r && r <= 'z', 'A' <= r && r <= 'Z', r == '_':
-			return false
-		}
-		return true
-	}
-	if unicode.IsLetter(r) || unicode.IsDigit(r) {
-		return false
-	}
-	return unicode.IsSpace(r)
 }
 
 // severityCode is Harbor's Severity.Code.
