@@ -170,7 +170,9 @@ func TestSubmitScan(t *testing.T) {
 
 	// Only 202 is success: a 200 with a valid body is an error, and since the
 	// body is JSON without "error" the message part is empty, as in Harbor.
-	a.Scan = func(int, []byte) adaptertest.Response { return adaptertest.Response{Status: 200, Body: []byte(`{"id":"x"}`)} }
+	a.Scan = func(int, []byte) adaptertest.Response {
+		return adaptertest.Response{Status: 200, Body: []byte(`{"id":"x"}`)}
+	}
 	_, err = c.SubmitScan(context.Background(), sr)
 	if err == nil || err.Error() != "v1 client: submit scan: : general response handler: unexpected status code: 200, expected: 202" {
 		t.Fatalf("200: %v", err)

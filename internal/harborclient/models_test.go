@@ -41,7 +41,9 @@ func TestValidateHarborCases(t *testing.T) {
 			m.Capabilities = append(m.Capabilities, &ScannerCapability{Type: ScanTypeSbom, ConsumesMimeTypes: []string{MimeTypeOCIArtifact}, ProducesMimeTypes: []string{MimeTypeSBOMReport}})
 		}, "missing application/vnd.docker.distribution.manifest.v2+json in consumes_mime_types"},
 		{"sbom type accepted", func(m *Metadata) { m.Capabilities[0].ProducesMimeTypes = []string{MimeTypeSBOMReport} }, ""},
-		{"native accepted", func(m *Metadata) { m.Capabilities[0].ProducesMimeTypes = []string{MimeTypeRawReport, MimeTypeNativeReport} }, ""},
+		{"native accepted", func(m *Metadata) {
+			m.Capabilities[0].ProducesMimeTypes = []string{MimeTypeRawReport, MimeTypeNativeReport}
+		}, ""},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
