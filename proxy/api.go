@@ -225,6 +225,7 @@ type API struct {
 	log      *slog.Logger
 	client   *controller.Client
 	sessions *controller.Sessions
+	static   *controller.Session // the adapter's own identity (static modes)
 	auth     *authenticator
 	handler  fasthttp.RequestHandler
 
@@ -279,7 +280,11 @@ func NewAPI(cfg APIConfig) (*API, error) {
 		refreshAfter: formatRefreshAfter(cfg.RefreshAfter),
 	}
 	if a.sessions == nil {
-		a.sessions = controller.NewSessions(cfg.Client, cfg.SessionIdle)
+		a.sessions = controller.NewSessions(cfg.Client, cfg.SessionIdle,
+			controller.WithVerifyTTL(cfg.VerifyOK, cfg.VerifyFail))
+	}
+	if cfg.Auth != AuthPassthrough {
+		a.static = controller.NewStaticSession(cfg.Client, cfg.ControllerCred)
 	}
 	a.auth = &authenticator{
 		mode:     cfg.Auth,
@@ -348,13 +353,10 @@ func (a *API) Status() Status {
 	if at := a.controllerAt.Load(); at != 0 {
 		st.ControllerCheckedAt = time.Unix(0, at)
 	}
-	switch {
-	case a.cfg.Auth != AuthPassthrough && a.cfg.ControllerCred.APIKey != "":
-		st.Session = "api-key"
-	case a.cfg.Auth != AuthPassthrough:
-		st.Session = "token"
-	case a.sessions.Active() > 0:
-		st.Session = "token"
+	if a.static != nil {
+		st.Session = a.static.Kind()
+	} else if s := a.sessions.Any(); s != nil {
+		st.Session = s.Kind()
 	}
 	return st
 }
@@ -371,6 +373,9 @@ func (a *API) Shutdown(ctx context.Context) {
 		case <-done:
 		case <-ctx.Done():
 		}
+		if a.static != nil {
+			a.static.Logout(ctx)
+		}
 		a.sessions.CloseAll(ctx)
 	})
 }
@@ -378,7 +383,20 @@ func (a *API) Shutdown(ctx context.Context) {
 // staticCred is the controller identity of the static modes.
 func (a *API) staticCred() controller.Cred { return a.cfg.ControllerCred }
 
-// verifyCred checks a pass-through credential with the controller.
+// verifyCred checks a pass-through credential with the controller; failed
+// logins count against the user name and the client address.
 func (a *API) verifyCred(ctx context.Context, cred controller.Cred, clientAddr string) error {
-	return a.sessions.Verify(ctx, cred)
+	return a.sessions.VerifyFrom(ctx, cred, clientAddr)
+}
+
+func noRelease() {}
+
+// session returns the controller session to act with: the adapter's own in
+// static modes, else cred's, pinned until release (a new token would
+// restart the controller's scan job).
+func (a *API) session(ctx context.Context, cred controller.Cred) (*controller.Session, func(), error) {
+	if a.static != nil {
+		return a.static, noRelease, nil
+	}
+	return a.sessions.Acquire(ctx, cred)
 }

@@ -4,8 +4,6 @@ import (
 	"context"
 	"errors"
 	"time"
-
-	"github.com/neuvector/harbor-scanner-neuvector/proxy/controller"
 )
 
 // cvedbState is the controller's CVE DB as last seen: from
@@ -75,21 +73,11 @@ func (a *API) cvedbLoop(ctx context.Context) {
 func (a *API) refreshCVEDB(ctx context.Context) {
 	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
-	var sess *controller.Session
-	if a.cfg.Auth == AuthPassthrough {
-		sess = a.sessions.Any()
-		if sess == nil {
+	sess := a.static
+	if sess == nil {
+		if sess = a.sessions.Any(); sess == nil {
 			return
 		}
-	} else {
-		s, release, err := a.sessions.Acquire(ctx, a.staticCred())
-		if err != nil {
-			a.log.Warn("CVE database read: no controller session", "error", err.Error())
-			cvedbErrors.Inc()
-			return
-		}
-		defer release()
-		sess = s
 	}
 	sum, err := a.client.Summary(ctx, sess)
 	if err != nil {

@@ -2,10 +2,10 @@ package proxy
 
 import (
 	"errors"
-	"unicode/utf8"
 
 	"github.com/valyala/fasthttp"
 
+	"github.com/neuvector/harbor-scanner-neuvector/cache"
 	"github.com/neuvector/harbor-scanner-neuvector/proxy/controller"
 	"github.com/neuvector/harbor-scanner-neuvector/translate"
 )
@@ -38,7 +38,7 @@ func statusOf(err error) int {
 	case errors.Is(err, ErrAuthUnavailable), errors.Is(err, ErrBusy),
 		errors.Is(err, ErrShuttingDown), errors.Is(err, controller.ErrUnavailable):
 		return fasthttp.StatusServiceUnavailable
-	case errors.Is(err, ErrNotFound), errors.Is(err, ErrScanLost):
+	case errors.Is(err, ErrNotFound), errors.Is(err, ErrScanLost), errors.Is(err, cache.ErrBadScanID):
 		return fasthttp.StatusNotFound
 	case errors.Is(err, ErrMethodNotAllowed):
 		return fasthttp.StatusMethodNotAllowed
@@ -91,59 +91,7 @@ func writeErrorStatus(ctx *fasthttp.RequestCtx, status int, msg string) {
 	ctx.SetContentType(translate.MimeError10)
 	b := make([]byte, 0, len(msg)+32)
 	b = append(b, `{"error":{"message":`...)
-	b = appendJSONString(b, msg)
+	b = translate.AppendJSONString(b, msg)
 	b = append(b, `}}`...)
 	ctx.SetBody(b)
-}
-
-// appendJSONString appends s as a JSON string, escaped as encoding/json
-// does (control characters, quotes, backslash, <>&, U+2028/2029; invalid
-// UTF-8 becomes U+FFFD).
-func appendJSONString(dst []byte, s string) []byte {
-	const hex = "0123456789abcdef"
-	dst = append(dst, '"')
-	start := 0
-	for i := 0; i < len(s); {
-		c := s[i]
-		if c < 0x80 {
-			if c >= 0x20 && c != '"' && c != '\\' && c != '<' && c != '>' && c != '&' {
-				i++
-				continue
-			}
-			dst = append(dst, s[start:i]...)
-			switch c {
-			case '"', '\\':
-				dst = append(dst, '\\', c)
-			case '\n':
-				dst = append(dst, '\\', 'n')
-			case '\r':
-				dst = append(dst, '\\', 'r')
-			case '\t':
-				dst = append(dst, '\\', 't')
-			default:
-				dst = append(dst, '\\', 'u', '0', '0', hex[c>>4], hex[c&0xf])
-			}
-			i++
-			start = i
-			continue
-		}
-		r, size := utf8.DecodeRuneInString(s[i:])
-		if r == 0xFFFD && size == 1 {
-			dst = append(dst, s[start:i]...)
-			dst = append(dst, `\ufffd`...)
-			i += size
-			start = i
-			continue
-		}
-		if r == '\u2028' || r == '\u2029' {
-			dst = append(dst, s[start:i]...)
-			dst = append(dst, '\\', 'u', '2', '0', '2', hex[r&0xf])
-			i += size
-			start = i
-			continue
-		}
-		i += size
-	}
-	dst = append(dst, s[start:]...)
-	return append(dst, '"')
 }

@@ -195,7 +195,7 @@ func (a *API) sbomEntry(ctx *fasthttp.RequestCtx, sid cache.ScanID, e *cache.Ent
 	}
 	cvedb := e.CVEDB
 	rec := a.background("sbom|"+flightKey(e.Digest, cvedb), func(bctx context.Context) error {
-		sess, release, err := a.sessions.Acquire(bctx, cred)
+		sess, release, err := a.session(bctx, cred)
 		if err != nil {
 			return err
 		}
@@ -235,9 +235,12 @@ func (a *API) backgroundCred(ctx *fasthttp.RequestCtx) (controller.Cred, error) 
 // the result comes from the cache, then _repo_scan, then fed._repo_scan.
 func (a *API) reportUnknown(ctx *fasthttp.RequestCtx, id string, k cache.Kind, ct string) {
 	sid, err := cache.ParseScanID(id)
+	if err == nil && sid.IssuedAt.After(a.cfg.Now().Add(time.Minute)) {
+		err = cache.ErrBadScanID // issued in the future: forged, or a clock gone wrong
+	}
 	if err != nil {
 		// A newer replica's ID (rolling upgrade) still tells its age.
-		if !sid.IssuedAt.IsZero() && a.young(sid) {
+		if errors.Is(err, cache.ErrNewerScanID) && a.young(sid) {
 			a.notReady(ctx)
 			return
 		}
@@ -305,7 +308,7 @@ func (a *API) entryFor(sid cache.ScanID) *cache.Entry {
 // recoverDigest looks an ID's digest up in the controller and caches what
 // it finds under the acceptance rule of entryFor.
 func (a *API) recoverDigest(ctx context.Context, sid cache.ScanID, cred controller.Cred, sbom bool) error {
-	sess, release, err := a.sessions.Acquire(ctx, cred)
+	sess, release, err := a.session(ctx, cred)
 	if err != nil {
 		return err
 	}

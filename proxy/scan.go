@@ -93,7 +93,7 @@ func (a *API) handleScan(ctx *fasthttp.RequestCtx) {
 	ctx.SetContentType(translate.MimeScanResponse10)
 	b := make([]byte, 0, len(id)+10)
 	b = append(b, `{"id":`...)
-	b = appendJSONString(b, id)
+	b = translate.AppendJSONString(b, id)
 	b = append(b, '}')
 	ctx.SetBody(b)
 }
@@ -323,7 +323,7 @@ func (a *API) scan(t *scanTask) (*cache.Entry, string, error) {
 func (a *API) acquire(ctx context.Context, cred controller.Cred) (*controller.Session, func(), error) {
 	backoff := 500 * time.Millisecond
 	for {
-		sess, release, err := a.sessions.Acquire(ctx, cred)
+		sess, release, err := a.session(ctx, cred)
 		if err == nil {
 			return sess, release, nil
 		}
