@@ -44,8 +44,8 @@ func readiness(st Status, shuttingDown bool) (bool, string) {
 // plain HTTP, no auth.
 func (s *Server) opsHandler(ctx *fasthttp.RequestCtx) {
 	if !ctx.IsGet() && !ctx.IsHead() {
-		ctx.Response.Header.Set(fasthttp.HeaderAllow, "GET, HEAD")
 		writeTransportError(ctx, fasthttp.StatusMethodNotAllowed, bodyMethodNotAllowed)
+		ctx.Response.Header.Set(fasthttp.HeaderAllow, "GET, HEAD")
 		return
 	}
 	switch string(ctx.Path()) {
