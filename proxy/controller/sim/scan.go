@@ -243,6 +243,13 @@ func (s *Sim) run(j *job) {
 			return
 		}
 	}
+	if s.gate != nil {
+		select {
+		case <-s.gate:
+		case <-s.done:
+			return
+		}
+	}
 	s.mu.Lock()
 	f, faulty := s.faults[j.digest]
 	cvedb, cvedbAt := s.cvedb, s.cvedbAt

@@ -143,6 +143,10 @@ type Sim struct {
 
 	done chan struct{} // closed by Close
 	wg   sync.WaitGroup
+
+	// gate, when set by a test before Listen, holds every scan after its
+	// latency until a value is received, so tests can order events.
+	gate chan struct{}
 }
 
 type fault struct {
