@@ -36,7 +36,13 @@ func DecodeScanRequest(body []byte) (*ScanRequest, error) {
 	}
 	var req ScanRequest
 	if err := json.Unmarshal(body, &req); err != nil {
-		return nil, typeError(err)
+		// encoding/json names the field by its JSON path ("registry.url");
+		// the body is small, so decoding it twice on this error path is fine.
+		// Should the two decoders ever disagree, the standard one decides.
+		req = ScanRequest{}
+		if serr := stdjson.Unmarshal(body, &req); serr != nil {
+			return nil, typeError(serr)
+		}
 	}
 	if err := req.Validate(); err != nil {
 		return nil, err
@@ -55,16 +61,12 @@ func firstByte(b []byte) byte {
 	return 0
 }
 
-// typeError turns a decoder error into a message that names the field and
-// the expected type but never the value.
+// typeError turns a decoder error into a message that names the field but
+// never the value.
 func typeError(err error) error {
-	var te *json.UnmarshalTypeError
+	var te *stdjson.UnmarshalTypeError
 	if errors.As(err, &te) && te.Field != "" {
 		return malformed(te.Field + ": wrong JSON type")
-	}
-	var se *stdjson.UnmarshalTypeError
-	if errors.As(err, &se) && se.Field != "" {
-		return malformed(se.Field + ": wrong JSON type")
 	}
 	return malformed("scan request: wrong JSON types")
 }
