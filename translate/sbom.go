@@ -82,8 +82,12 @@ func collectModules(r *ScanRepoReport) []sbomModule {
 				sm.name = strings.TrimPrefix(m.Name, "go:")
 			default:
 				// "python:requests", "ruby:rack", "php:monolog", ".NET:Newtonsoft.Json"
-				if p, n, ok := strings.Cut(m.Name, ":"); ok && n != "" && strings.EqualFold(p, strings.TrimPrefix(strings.ToLower(m.Source), ".")) || ok && p == ".NET" {
+				if p, n, ok := strings.Cut(m.Name, ":"); ok && n != "" && strings.EqualFold(p, m.Source) {
 					sm.name = n
+					if p == ".NET" && n == "Core" {
+						// NeuVector's name for the runtime itself
+						sm.name = ".NET Core"
+					}
 				}
 			}
 		}
@@ -209,7 +213,7 @@ func encodeSPDX(r *ScanRepoReport, a Artifact, s Scanner, created time.Time) ([]
 			PackageDownloadLocation:   "NOASSERTION",
 			FilesAnalyzed:             false,
 			IsFilesAnalyzedTagPresent: true,
-			PrimaryPackagePurpose:     "OPERATING-SYSTEM",
+			PrimaryPackagePurpose:     "OPERATING_SYSTEM",
 		})
 		doc.Relationships = append(doc.Relationships, &spdx.Relationship{
 			RefA:         spdxcommon.MakeDocElementID("", string(imageID)),
