@@ -173,7 +173,9 @@ func TestSbomDeterministic(t *testing.T) {
 			t.Fatalf("%s: module order changes the document", mt)
 		}
 		later, _ := EncodeSbomReport(r1, testArtifact, mt, testScanner, genTime.Add(time.Hour))
-		stamp := func(d []byte) []byte { return bytes.ReplaceAll(d, []byte("2026-12-04T22:00:00Z"), []byte("2026-12-04T21:00:00Z")) }
+		stamp := func(d []byte) []byte {
+			return bytes.ReplaceAll(d, []byte("2026-12-04T22:00:00Z"), []byte("2026-12-04T21:00:00Z"))
+		}
 		if !bytes.Equal(stamp(later), a) {
 			t.Fatalf("%s: a later generation differs beyond its time stamps", mt)
 		}
