@@ -14,6 +14,9 @@ type MimeResult struct {
 	Body        []byte        // the 200 body
 	Polls       int           // GETs sent
 	RetryAfters []int         // Refresh-After (seconds) of each 302, as Harbor used it
+	// RefreshMissing and RefreshInvalid count 302s without a Refresh-After
+	// and with one that is not an int8; Harbor waited 5 s after each.
+	RefreshMissing, RefreshInvalid int
 	Elapsed     time.Duration // from the end of submit to the 200 or the error
 	Err         error         // this MIME type's part of Harbor's job error
 	Vuln        *VulnReport   // vulnerability types: the decoded report
@@ -113,8 +116,15 @@ func (c *Client) pollOne(ctx context.Context, id, urlParam string, r *MimeResult
 		r.Polls++
 		body, retry, err := c.GetScanReport(ctx, id, r.MimeType, urlParam)
 		if err != nil {
-			if errors.Is(err, ErrNotReady) {
+			var nr *ReportNotReadyError
+			if errors.As(err, &nr) {
 				r.RetryAfters = append(r.RetryAfters, retry)
+				switch {
+				case nr.Header == "":
+					r.RefreshMissing++
+				case nr.ParseErr != nil:
+					r.RefreshInvalid++
+				}
 				// Zero or negative re-polls at once, a busy loop, as in Harbor.
 				tm.Reset(time.Duration(retry) * c.opt.RetryUnit)
 				continue

@@ -40,7 +40,7 @@ func TestRunScanJobDefaultRefreshHonoured(t *testing.T) {
 		t.Fatalf("result %+v", res)
 	}
 	for _, r := range res.Results {
-		if r.Polls != 3 || !slices.Equal(r.RetryAfters, []int{5, 5}) || r.Err != nil || r.Summary == nil {
+		if r.Polls != 3 || !slices.Equal(r.RetryAfters, []int{5, 5}) || r.RefreshMissing != 2 || r.Err != nil || r.Summary == nil {
 			t.Fatalf("%s: %+v", r.MimeType, r)
 		}
 		// 2 units before the first poll, then 5 units twice.
@@ -92,7 +92,7 @@ func TestRunScanJobRefreshAfterOverflowFallsBack(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if r := res.Results[0]; !slices.Equal(r.RetryAfters, []int{5, 1}) || r.Elapsed < 8*unit {
+	if r := res.Results[0]; !slices.Equal(r.RetryAfters, []int{5, 1}) || r.Elapsed < 8*unit || r.RefreshInvalid != 1 || r.RefreshMissing != 0 {
 		t.Fatalf("%+v", r)
 	}
 	if res.Summary.Severity != "None" || res.Summary.Total != 0 {
