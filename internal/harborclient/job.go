@@ -11,17 +11,17 @@ import (
 // MimeResult is the outcome of polling one report MIME type.
 type MimeResult struct {
 	MimeType    string
-	Body        []byte        // the 200 body
-	Polls       int           // GETs sent
-	RetryAfters []int         // Refresh-After (seconds) of each 302, as Harbor used it
+	Body        []byte // the 200 body
+	Polls       int    // GETs sent
+	RetryAfters []int  // Refresh-After (seconds) of each 302, as Harbor used it
 	// RefreshMissing and RefreshInvalid count 302s without a Refresh-After
 	// and with one that is not an int8; Harbor waited 5 s after each.
 	RefreshMissing, RefreshInvalid int
-	Elapsed     time.Duration // from the end of submit to the 200 or the error
-	Err         error         // this MIME type's part of Harbor's job error
-	Vuln        *VulnReport   // vulnerability types: the decoded report
-	Summary     *Summary      // vulnerability types: what Harbor would show
-	SBOM        *SBOMReport   // the SBOM type: the decoded report
+	Elapsed                        time.Duration // from the end of submit to the 200 or the error
+	Err                            error         // this MIME type's part of Harbor's job error
+	Vuln                           *VulnReport   // vulnerability types: the decoded report
+	Summary                        *Summary      // vulnerability types: what Harbor would show
+	SBOM                           *SBOMReport   // the SBOM type: the decoded report
 }
 
 // JobResult is the outcome of a scan job.
