@@ -668,7 +668,8 @@ func TestShutdownBoundedWhenEverythingHangs(t *testing.T) {
 		t.Fatalf("Run: %v", err)
 	}
 	took := time.Since(start)
-	if took > cfg.ShutdownTimeout+200*time.Millisecond {
+	// The slack covers scheduling on a loaded CI machine, not the design.
+	if took > cfg.ShutdownTimeout+750*time.Millisecond {
 		t.Errorf("Run returned after %s, bound %s", took, cfg.ShutdownTimeout)
 	}
 	if !b.shutdownCalled.Load() {
