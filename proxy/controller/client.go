@@ -334,8 +334,14 @@ func (c *Client) decodeInto(ep string, resp *fasthttp.Response, v any) error {
 	if err != nil {
 		return err
 	}
+	return decodeJSON(ep, resp.StatusCode(), b, v)
+}
+
+// decodeJSON decodes a controller answer into a wire type; any failure is
+// ErrUnavailable naming the endpoint and status, never the bytes.
+func decodeJSON(ep string, status int, b []byte, v any) error {
 	if err := json.Unmarshal(b, v); err != nil {
-		return &StatusError{Endpoint: ep, Status: resp.StatusCode(), Text: "malformed JSON body", err: ErrUnavailable}
+		return &StatusError{Endpoint: ep, Status: status, Text: "malformed JSON body", err: ErrUnavailable}
 	}
 	return nil
 }
