@@ -265,8 +265,8 @@ func (c *Client) GetScanReport(ctx context.Context, id, mime, urlParam string) (
 	}
 	defer resp.Body.Close()
 	if resp.StatusCode == http.StatusFound {
-		// The body is ignored, but drained so the connection is reused.
-		_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
+		// Harbor neither reads nor drains a 302 body: a non-empty one costs
+		// the keep-alive connection, and so it does here.
 		c.notReady.Add(1)
 		nr := &ReportNotReadyError{RetryAfter: DefaultRefreshInterval}
 		if v := resp.Header.Get(RefreshAfterHeader); v != "" {
