@@ -345,12 +345,12 @@ func (s *Server) Run(ctx context.Context) error {
 		runErr = fmt.Errorf("%w: ops: %v", ErrServe, err)
 		opsDone <- nil
 	}
-	s.shutdown(apiDone, opsDone)
+	s.shutdown(ln, opsLn, apiDone, opsDone)
 	return runErr
 }
 
 // shutdown is Run's graceful end, bounded by ShutdownTimeout.
-func (s *Server) shutdown(apiDone, opsDone <-chan error) {
+func (s *Server) shutdown(apiLn, opsLn net.Listener, apiDone, opsDone <-chan error) {
 	start := time.Now()
 	deadline := start.Add(s.cfg.ShutdownTimeout)
 	s.shuttingDown.Store(true)
@@ -367,8 +367,11 @@ func (s *Server) shutdown(apiDone, opsDone <-chan error) {
 	if s.testHookBeforeClose != nil {
 		s.testHookBeforeClose()
 	}
+	// Closing the listener ourselves also covers a Serve goroutine that
+	// has not registered it with fasthttp yet (ctx cancelled at once).
+	_ = apiLn.Close()
 	hctx, cancel := context.WithDeadline(context.Background(), httpDeadline)
-	if err := s.api.ShutdownWithContext(hctx); err != nil {
+	if err := s.api.ShutdownWithContext(hctx); err != nil && !errors.Is(err, net.ErrClosed) {
 		s.log.Warn("in-flight requests did not finish before the shutdown deadline", "error", err.Error())
 	}
 	cancel()
@@ -396,8 +399,9 @@ func (s *Server) shutdown(apiDone, opsDone <-chan error) {
 	}
 	cancel()
 
+	_ = opsLn.Close()
 	octx, cancel := context.WithDeadline(context.Background(), deadline)
-	if err := s.ops.ShutdownWithContext(octx); err != nil {
+	if err := s.ops.ShutdownWithContext(octx); err != nil && !errors.Is(err, net.ErrClosed) {
 		s.log.Warn("ops listener did not close before the shutdown deadline", "error", err.Error())
 	}
 	cancel()

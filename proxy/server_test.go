@@ -715,3 +715,32 @@ func TestDrainDelayKeepsServingWithConnectionClose(t *testing.T) {
 		t.Error("response during drain lacks Connection: close")
 	}
 }
+
+// TestRunWithCancelledContext: a ctx cancelled before the serve goroutines
+// ran must still close both listeners and return.
+func TestRunWithCancelledContext(t *testing.T) {
+	logs := &logBuffer{}
+	for range 20 {
+		cfg := testConfig()
+		cfg.Logger = newTestLogger(t, logs, "info")
+		s := newTestServer(t, cfg, &fakeBackend{})
+		ctx, cancel := context.WithCancel(context.Background())
+		cancel()
+		start := time.Now()
+		if err := s.Run(ctx); err != nil {
+			t.Fatalf("Run: %v", err)
+		}
+		if took := time.Since(start); took > 2*time.Second {
+			t.Errorf("Run took %s", took)
+		}
+		for _, addr := range []string{s.Addr(), s.OpsAddr()} {
+			if c, err := net.DialTimeout("tcp", addr, time.Second); err == nil {
+				c.Close()
+				t.Fatalf("%s still accepting after Run returned", addr)
+			}
+		}
+	}
+	if strings.Contains(logs.String(), `"level":"WARN"`) {
+		t.Errorf("clean shutdown logged warnings: %s", logs.String())
+	}
+}
