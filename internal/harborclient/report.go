@@ -111,6 +111,14 @@ func ResolveSBOM(data []byte) (*SBOMReport, error) {
 // (Harbor releases that still used strings.Title left "HIGH" as is, which
 // made it Unknown.)
 func ParseSeverityVersion3(s string) string {
+	switch s { // the spec's spelling needs no title-casing (nor its cost)
+	case SeverityNone, SeverityLow, SeverityMedium, SeverityHigh, SeverityCritical:
+		return s
+	case SeverityNegligible:
+		return SeverityNone
+	case SeverityUnknown:
+		return SeverityUnknown
+	}
 	switch t := cases.Title(language.Und).String(s); t {
 	case SeverityNone, SeverityLow, SeverityMedium, SeverityHigh, SeverityCritical:
 		return t
