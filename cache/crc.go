@@ -18,22 +18,13 @@ var x2nTable = func() (t [32]uint32) {
 }()
 
 // multModP returns a(x) b(x) modulo p(x), with bit 31 the x^0 coefficient.
+// Branch-free: the bits of a are random, so branches would mispredict.
 func multModP(a, b uint32) uint32 {
-	m := uint32(1) << 31
 	var p uint32
-	for {
-		if a&m != 0 {
-			p ^= b
-			if a&(m-1) == 0 {
-				break
-			}
-		}
-		m >>= 1
-		if b&1 != 0 {
-			b = b>>1 ^ crcPoly
-		} else {
-			b >>= 1
-		}
+	for range 32 {
+		p ^= b & uint32(int32(a)>>31)
+		a <<= 1
+		b = b>>1 ^ crcPoly&-(b&1)
 	}
 	return p
 }

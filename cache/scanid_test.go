@@ -67,8 +67,12 @@ func TestScanIDLongRepository(t *testing.T) {
 
 func TestScanIDUnique(t *testing.T) {
 	now := time.Now()
-	seen := make(map[string]struct{}, 100_000)
-	for range 100_000 {
+	n := 100_000
+	if raceEnabled {
+		n = 10_000
+	}
+	seen := make(map[string]struct{}, n)
+	for range n {
 		id, _ := NewScanID(testDigest, "library/app", now)
 		if _, dup := seen[id]; dup {
 			t.Fatal("duplicate ID")
@@ -82,7 +86,7 @@ func TestScanIDMalformed(t *testing.T) {
 	for _, s := range []string{
 		"", "a", "!!!!", good + "=", good[:len(good)-1] + "\n" + good[len(good)-1:],
 		good[:20], strings.Repeat("A", 300), "AAAAAAAAAAAAAAAAAAAAAAAA", // version 0
-		strings.ReplaceAll(good, "-", "+"),
+		good[:10] + "+" + good[11:], good[:10] + "/" + good[11:],
 	} {
 		if _, err := ParseScanID(s); !errors.Is(err, ErrBadScanID) || errors.Is(err, ErrNewerScanID) {
 			t.Fatalf("%q: err %v", s, err)
