@@ -269,3 +269,10 @@ func TestStatusErrorMapping(t *testing.T) {
 		}
 	}
 }
+
+// queuedJob adds a job not started yet and returns its ID.
+func queuedJob(a *API) string {
+	id, sid := cache.NewScanID(testDigest, "library/alpine", a.cfg.Now())
+	a.jobs.Add(cache.NewJob(id, sid))
+	return id
+}

@@ -10,9 +10,13 @@ import (
 
 // metadataOf fetches and decodes GET /metadata, checking what Harbor's
 // Validate() checks (harbor-contract.md §8.5).
-func metadataOf(t *testing.T, a *API, accept string) (translate.Metadata, map[string]any) {
+func metadataOf(t *testing.T, a *API, accept string, auth ...string) (translate.Metadata, map[string]any) {
 	t.Helper()
-	resp := call(a.Handler(), "GET", "/api/v1/metadata", map[string]string{"Accept": accept}, nil)
+	hdr := map[string]string{"Accept": accept}
+	if len(auth) > 0 {
+		hdr["Authorization"] = auth[0]
+	}
+	resp := call(a.Handler(), "GET", "/api/v1/metadata", hdr, nil)
 	if resp.StatusCode() != 200 {
 		t.Fatalf("status %d %q", resp.StatusCode(), resp.Body())
 	}

@@ -34,7 +34,8 @@ type scanTask struct {
 	sbom   bool // also build the SBOM documents
 }
 
-// flightKey dedupes scans of one digest under one CVE DB version.
+// flightKey names a digest under one CVE DB version (SBOM sources, SBOM
+// look-ups).
 func flightKey(digest, cvedb string) string { return digest + "|" + cvedb }
 
 // wants tells which capabilities a scan request enables (none listed means
@@ -128,7 +129,10 @@ func (a *API) submit(job *cache.Job, req *translate.ScanRequest, cred controller
 			cacheMisses.Inc()
 		}
 	}
-	key := flightKey(digest, cur)
+	// Flights are keyed by digest alone: a request that arrives while the CVE
+	// DB version is first learned, or changes, joins the scan in progress
+	// rather than starting a second one.
+	key := digest
 	fl, leader := a.flights.Join(key)
 	if !leader {
 		a.jobs.Add(job)
