@@ -34,7 +34,11 @@ func checkMetadata(ctx context.Context, o *Options, c *harborclient.Client, p *p
 	if s := md.Scanner; s != nil { // a missing scanner is Validate's to report
 		st.Message += fmt.Sprintf(": %s %s by %s", s.Name, s.Version, s.Vendor)
 	}
-	if lat > o.slowAfter {
+	if lat > harborclient.DefaultTimeout {
+		// Only reachable with a longer -timeout than Harbor's.
+		st.Status = Fail
+		st.Hints = append(st.Hints, fmt.Sprintf("metadata took %s, more than Harbor's %s: Harbor would time out and mark the scanner unhealthy (goharbor/harbor#21707)", fmtDur(lat), fmtDur(harborclient.DefaultTimeout)))
+	} else if lat > o.slowAfter {
 		st.Status = Warn
 		st.Hints = append(st.Hints, fmt.Sprintf("metadata took %s: Harbor pings on every scan and artifact listing with a %s budget, and a timeout marks the scanner unhealthy, which quietly disables \"prevent vulnerable images\" (goharbor/harbor#21707); metadata should be answered from memory", fmtDur(lat), fmtDur(o.Timeout)))
 	}

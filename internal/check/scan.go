@@ -25,8 +25,8 @@ func parseImage(s string) (imageRef, error) {
 	if i := strings.LastIndex(name, ":"); i > strings.LastIndex(name, "/") {
 		r.repository, r.tag = name[:i], name[i+1:]
 	}
-	if r.repository == "" {
-		return imageRef{}, fmt.Errorf("image %q: empty repository", s)
+	if r.repository == "" || (r.tag == "" && r.repository != name) {
+		return imageRef{}, fmt.Errorf("image %q: empty repository or tag", s)
 	}
 	return r, nil
 }

@@ -87,6 +87,19 @@ func (md *Metadata) Validate() error {
 	return nil
 }
 
+// Validate is md.Validate, for callers that prefer Harbor's call shape.
+func Validate(md *Metadata) error {
+	if md == nil {
+		return ErrInvalidScanner
+	}
+	return md.Validate()
+}
+
+// ProducesMimeTypes is md.ProducesMimeTypes as a function.
+func ProducesMimeTypes(md *Metadata, manifestType, scanType string) []string {
+	return md.ProducesMimeTypes(manifestType, scanType)
+}
+
 // ProducesMimeTypes is Harbor's Registration.GetProducesMimeTypes: the whole
 // produces list of the first capability whose type (empty meaning
 // vulnerability) is scanType and which consumes manifestType. Harbor polls

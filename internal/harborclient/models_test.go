@@ -224,3 +224,12 @@ func TestResolveLikeHarbor(t *testing.T) {
 		t.Fatalf("no package list = %d", r.Packages())
 	}
 }
+
+func TestFunctionForms(t *testing.T) {
+	if Validate(nil) != ErrInvalidScanner || Validate(validMetadata()) != nil {
+		t.Fatal("Validate")
+	}
+	if got := ProducesMimeTypes(validMetadata(), MimeTypeOCIArtifact, ScanTypeVulnerability); !slices.Equal(got, []string{MimeTypeGenericVulnerabilityReport}) {
+		t.Fatalf("ProducesMimeTypes %v", got)
+	}
+}
