@@ -26,10 +26,10 @@ import (
 // synced, not fed registries.
 
 const (
-	fedRepoScan  = "fed._repo_scan"
-	fedBatch     = 256
-	fedTicket    = "sim-joint-ticket"
-	fedKVVersion = "sim"
+	fedRepoScan     = "fed._repo_scan"
+	defaultFedBatch = 256
+	fedTicket       = "sim-joint-ticket"
+	fedKVVersion    = "sim"
 )
 
 type fedPollReq struct {
@@ -142,7 +142,7 @@ func (rp *replica) handleFedScanData(w http.ResponseWriter, r *http.Request, _ [
 		if have[id] == rec.hash {
 			return true
 		}
-		if len(updated) == fedBatch {
+		if len(updated) == s.cfg.fedBatch {
 			resp.HasMoreScanResult = true
 			return true
 		}
@@ -238,7 +238,7 @@ func (s *Sim) fedPollOnce(ctx context.Context, c *http.Client, primary string, l
 	if synced && rev == lastRev {
 		return rev, nil
 	}
-	for range 10000 { // bounded: each round moves up to fedBatch images
+	for range 10000 { // bounded: each round moves up to Config.fedBatch images
 		req := fedScanDataReq{
 			ID: s.jointID, Name: "managed-" + s.jointID, JointTicket: fedTicket, FedKvVersion: fedKVVersion,
 			RestVersion: fedKVVersion, ScanResultHash: map[string]map[string]string{fedRepoScan: s.fed.hashes()},

@@ -79,7 +79,7 @@ func TestScanValidation(t *testing.T) {
 // Joiners of one job are told apart from new jobs by the key: body + token.
 func TestScanJobKey(t *testing.T) {
 	gate := make(chan struct{})
-	h := startGated(t, Config{LongPoll: 2 * time.Second}, gate)
+	h := startGated(t, Config{LongPoll: time.Second}, gate)
 	token := h.login("admin", "admin")
 	d := digestN(2)
 
@@ -120,9 +120,11 @@ func TestScanJobKey(t *testing.T) {
 	}
 
 	// API keys have token "": two callers with keys share one job.
-	h2 := startGated(t, Config{LongPoll: 2 * time.Second, APIKeys: []APIKey{{"k1", "s1", "admin"}, {"k2", "s2", "ciops"}}}, gate)
+	h2 := startGated(t, Config{LongPoll: time.Second, APIKeys: []APIKey{{"k1", "s1", "admin"}, {"k2", "s2", "ciops"}}}, gate)
 	for _, k := range []string{"k1:s1", "k2:s2"} {
-		go func() { done <- h2.do("POST", "/v1/scan/repository", map[string]string{"X-Auth-Apikey": k}, scanBody(d)) }()
+		go func() {
+			done <- h2.do("POST", "/v1/scan/repository", map[string]string{"X-Auth-Apikey": k}, scanBody(d))
+		}()
 	}
 	eventually(t, "API key join", func() bool { return h2.s.Stats().JobsJoined == 1 })
 	gate <- struct{}{}

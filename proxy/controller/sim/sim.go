@@ -116,6 +116,8 @@ type Config struct {
 	LoginBlock    time.Duration // how long a block lasts, default 30m
 
 	Logger *slog.Logger
+
+	fedBatch int // images per scan_data_internal reply; tests make it small
 }
 
 // Sim is a running simulator. Safe for concurrent use.
@@ -186,6 +188,9 @@ func New(cfg Config) (*Sim, error) {
 	}
 	if cfg.LoginFailures == 0 {
 		cfg.LoginFailures = DefaultLoginFailures
+	}
+	if cfg.fedBatch == 0 {
+		cfg.fedBatch = defaultFedBatch
 	}
 	if cfg.LoginBlock == 0 {
 		cfg.LoginBlock = DefaultLoginBlock
