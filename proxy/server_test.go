@@ -744,3 +744,58 @@ func TestRunWithCancelledContext(t *testing.T) {
 		t.Errorf("clean shutdown logged warnings: %s", logs.String())
 	}
 }
+
+// waitOpen polls the API listener's open connections down to want.
+func waitOpen(t *testing.T, s *Server, want int, within time.Duration) {
+	t.Helper()
+	deadline := time.Now().Add(within)
+	for s.limiter.Open() > want {
+		if time.Now().After(deadline) {
+			t.Fatalf("%d connections still open after %s, want %d", s.limiter.Open(), within, want)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+// TestSlowClientsLoseTheirSlot: a connection that sends nothing, and one
+// that never reads a large answer, are closed by the read and write
+// timeouts, giving their slots back.
+func TestSlowClientsLoseTheirSlot(t *testing.T) {
+	big := bytes.Repeat([]byte("r"), 16<<20)
+	b := &fakeBackend{handler: func(ctx *fasthttp.RequestCtx) { ctx.SetBody(big) }}
+	cfg := testConfig()
+	cfg.ReadTimeout = 300 * time.Millisecond
+	cfg.WriteTimeout = 300 * time.Millisecond
+	s := newTestServer(t, cfg, b)
+	runServer(t, s)
+
+	waitAccepted := func() {
+		t.Helper()
+		deadline := time.Now().Add(5 * time.Second)
+		for s.limiter.Open() < 1 {
+			if time.Now().After(deadline) {
+				t.Fatal("connection not accepted")
+			}
+			time.Sleep(time.Millisecond)
+		}
+	}
+	silent, err := net.Dial("tcp", s.Addr())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer silent.Close()
+	waitAccepted()
+	waitOpen(t, s, 0, 5*time.Second)
+
+	nonReader, err := net.Dial("tcp", s.Addr())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer nonReader.Close()
+	if tc, ok := nonReader.(*net.TCPConn); ok {
+		_ = tc.SetReadBuffer(4096) // keep the kernel from absorbing the answer
+	}
+	_, _ = io.WriteString(nonReader, "GET /big HTTP/1.1\r\nHost: x\r\n\r\n")
+	waitAccepted()
+	waitOpen(t, s, 0, 5*time.Second)
+}
