@@ -6,6 +6,7 @@ import (
 	"context"
 	"errors"
 	"net"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -73,12 +74,16 @@ func FuzzClientResponses(f *testing.F) {
 	f.Add(uint16(200), uint8(2), []byte("not gzip"))
 
 	ln := fasthttputil.NewInmemoryListener()
-	var cur struct {
+	type answer struct {
 		status int
 		mode   uint8
 		body   []byte
 	}
-	srv := &fasthttp.Server{Handler: func(ctx *fasthttp.RequestCtx) {
+	// Atomic: a request abandoned by the previous input may still be served.
+	var next atomic.Pointer[answer]
+	next.Store(&answer{status: 200})
+	srv := &fasthttp.Server{Logger: quietLogger{}, Handler: func(ctx *fasthttp.RequestCtx) {
+		cur := next.Load()
 		ctx.SetStatusCode(cur.status)
 		ctx.SetContentType("application/json")
 		switch cur.mode % 3 {
@@ -106,11 +111,11 @@ func FuzzClientResponses(f *testing.F) {
 	c.dialer = func(string, time.Duration) (net.Conn, error) { return ln.Dial() }
 
 	f.Fuzz(func(t *testing.T, status uint16, mode uint8, body []byte) {
-		// The fuzz engine runs one input at a time per process here.
-		cur.status, cur.mode, cur.body = int(status%500)+100, mode, body
+		cur := &answer{status: int(status%500) + 100, mode: mode, body: body}
 		if cur.status == 304 || cur.status == 429 || cur.status == 204 || cur.status < 200 {
 			cur.status = 200 // statuses without a body, or that loop until ctx ends
 		}
+		next.Store(cur)
 		ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
 		defer cancel()
 		ok := func(err error) {
