@@ -1,6 +1,7 @@
 package harborclient
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 	"slices"
@@ -168,6 +169,40 @@ type ScanRequest struct {
 	Registry    *Registry   `json:"registry"`
 	Artifact    *Artifact   `json:"artifact"`
 	RequestType []*ScanType `json:"enabled_capabilities"`
+	// Legacy sends the request as Harbor before v2.11 did: no
+	// enabled_capabilities, no registry.insecure, no artifact.size.
+	Legacy bool `json:"-"`
+}
+
+// MarshalJSON encodes the request in the shape of the Harbor release it
+// stands for.
+func (s *ScanRequest) MarshalJSON() ([]byte, error) {
+	if !s.Legacy {
+		type plain ScanRequest // without this method
+		return json.Marshal((*plain)(s))
+	}
+	type registry struct {
+		URL           string `json:"url"`
+		Authorization string `json:"authorization"`
+	}
+	type artifact struct {
+		NamespaceID int64  `json:"namespace_id,omitempty"`
+		Repository  string `json:"repository"`
+		Tag         string `json:"tag"`
+		Digest      string `json:"digest"`
+		MimeType    string `json:"mime_type"`
+	}
+	var v struct {
+		Registry *registry `json:"registry"`
+		Artifact *artifact `json:"artifact"`
+	}
+	if r := s.Registry; r != nil {
+		v.Registry = &registry{r.URL, r.Authorization}
+	}
+	if a := s.Artifact; a != nil {
+		v.Artifact = &artifact{a.NamespaceID, a.Repository, a.Tag, a.Digest, a.MimeType}
+	}
+	return json.Marshal(&v)
 }
 
 // ScanResponse is the 202 body.

@@ -233,3 +233,16 @@ func TestFunctionForms(t *testing.T) {
 		t.Fatalf("ProducesMimeTypes %v", got)
 	}
 }
+
+func TestLegacyRequestShape(t *testing.T) {
+	sr := NewVulnerabilityRequest("http://core:8080", "Basic eA==", Artifact{Repository: "library/alpine", Tag: "3.19", Digest: "sha256:abc", MimeType: MimeTypeDockerArtifact, Size: 99})
+	sr.Legacy = true
+	b, err := json.Marshal(sr)
+	want := `{"registry":{"url":"http://core:8080","authorization":"Basic eA=="},"artifact":{"repository":"library/alpine","tag":"3.19","digest":"sha256:abc","mime_type":"application/vnd.docker.distribution.manifest.v2+json"}}`
+	if err != nil || string(b) != want {
+		t.Fatalf("legacy body\n got %s\nwant %s", b, want)
+	}
+	if b, _ := json.Marshal(&ScanRequest{Legacy: true}); string(b) != `{"registry":null,"artifact":null}` {
+		t.Fatalf("empty legacy %s", b)
+	}
+}
