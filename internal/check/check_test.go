@@ -204,16 +204,21 @@ func TestUnauthorized(t *testing.T) {
 	}
 	mustContain(t, out, "unauthorized: general response handler: unexpected status code: 401, expected: 200",
 		"Harbor would show the scanner as unreachable; check the registration's credentials and auth type")
+	all := out
 	o.Credential = "admin:secret"
-	if ok, _ := runCheck(t, o); !ok {
+	ok, out = runCheck(t, o)
+	if !ok {
 		t.Fatal("right credentials failed")
 	}
+	all += out
 	o.Credential = ""
 	if ok, out := runCheck(t, o); ok || !strings.Contains(out, "access_credential is required for auth type Basic") {
 		t.Fatal("empty credential not refused as Harbor refuses it")
 	}
-	if strings.Contains(out, "admin:secret") {
-		t.Fatal("credential printed")
+	for _, secret := range []string{"wrong", "secret", base64.StdEncoding.EncodeToString([]byte("admin:secret"))} {
+		if strings.Contains(all, secret) {
+			t.Fatalf("credential %q printed", secret)
+		}
 	}
 }
 
@@ -303,8 +308,10 @@ func TestScanImages(t *testing.T) {
 	if posts != 2 {
 		t.Fatalf("%d scan requests, want a vulnerability and an SBOM job", posts)
 	}
-	if strings.Contains(out, "pw") && strings.Contains(out, "robot$scanner-1:pw") {
-		t.Fatal("robot credentials printed")
+	for _, secret := range []string{"robot$scanner-1:pw", harborclient.BasicAuthorization("robot$scanner-1", "pw")} {
+		if strings.Contains(out, secret) {
+			t.Fatalf("robot credentials printed: %q", secret)
+		}
 	}
 }
 
