@@ -41,6 +41,7 @@ type Doc struct {
 // docState is the part of a Doc that the store's accounting touches; it is
 // separate from Doc so that a cleanup can release a Doc nobody stored.
 type docState struct {
+	store    *Store
 	chunks   []*chunk
 	size     int64 // heap cost of the Doc itself beyond its chunks
 	holders  int32 // stored entries holding it; guarded by Store.mu
@@ -149,7 +150,7 @@ func (s *Store) NewDoc(head []byte, items [][]byte, tail []byte) *Doc {
 		s.mu.Unlock()
 	}
 
-	d := &Doc{st: &docState{chunks: chunks, acquired: true}}
+	d := &Doc{st: &docState{store: s, chunks: chunks, acquired: true}}
 	d.st.size = docOverhead + allocSize(8*cap(chunks))
 	var crc uint32
 	gz := len(gzipHeader) + len(d.trailer)
@@ -205,6 +206,7 @@ func (s *Store) insert(c *chunk) {
 	c.next = s.chunks[c.hash]
 	s.chunks[c.hash] = c
 	s.bytes += c.size()
+	s.nchunks++
 }
 
 // unref drops one reference and forgets c at zero. Caller holds s.mu.
@@ -230,6 +232,7 @@ func (s *Store) unref(c *chunk) {
 	}
 	c.next = nil
 	s.bytes -= c.size()
+	s.nchunks--
 }
 
 // acquire counts st and its chunks again after a release. Caller holds s.mu.

@@ -92,6 +92,9 @@ func TestJobsHundredThousandBounded(t *testing.T) {
 			peak = max(peak, ms.HeapInuse)
 		}
 	}
+	if !raceEnabled {
+		t.Logf("heap in use with %d jobs held: %.1f MiB", maxJobs, float64(peak)/(1<<20))
+	}
 	if tab.Len() != maxJobs || tab.Evicted() != uint64(n-maxJobs) {
 		t.Fatalf("len %d evicted %d", tab.Len(), tab.Evicted())
 	}

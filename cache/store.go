@@ -21,7 +21,8 @@ const (
 )
 
 // Entry is the finished result of one controller scan of one digest with one
-// CVE DB version. Make it with Store.NewEntry.
+// CVE DB version. Make it with Store.NewEntry, and do not change Digest or
+// CVEDB once it has been put.
 type Entry struct {
 	Digest    string
 	CVEDB     string
@@ -56,6 +57,9 @@ func (e *Entry) SetDoc(k Kind, d *Doc) {
 	if s == nil {
 		e.docs[k].Store(d)
 		return
+	}
+	if d != nil && d.st.store != s {
+		panic("cache: SetDoc of a Doc made by another Store")
 	}
 	s.mu.Lock()
 	old := e.docs[k].Swap(d)
@@ -93,6 +97,7 @@ type Store struct {
 	chunks   map[uint64]*chunk // interned chunks with refs > 0
 
 	bytes     int64
+	nchunks   int
 	docs      int
 	hits      uint64
 	misses    uint64
@@ -237,12 +242,6 @@ func (s *Store) Stats() Stats {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.expire(now)
-	nchunks := 0
-	for _, c := range s.chunks {
-		for ; c != nil; c = c.next {
-			nchunks++
-		}
-	}
 	return Stats{
 		Entries:   s.lru.Len(),
 		Bytes:     s.bytes,
@@ -250,7 +249,7 @@ func (s *Store) Stats() Stats {
 		Misses:    s.misses,
 		Evictions: s.evictions,
 		Expired:   s.expired,
-		Chunks:    nchunks,
+		Chunks:    s.nchunks,
 		Docs:      s.docs,
 		Budget:    s.budget,
 	}
