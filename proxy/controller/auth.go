@@ -24,6 +24,9 @@ const (
 	headerAPIKey = "X-Auth-Apikey"
 )
 
+// refusalHold is how long a session repeats a refused login's verdict.
+const refusalHold = 30 * time.Second
+
 // Cred is how the adapter authenticates to the controller: a user
 // (Username/Password, a session token is obtained with POST /v1/auth) or an
 // API key "name:secret" (sent as X-Auth-Apikey, no session).
@@ -92,6 +95,16 @@ type Session struct {
 	mu      sync.Mutex
 	token   string
 	closed  bool
+
+	// After a refused login the session answers with that refusal for
+	// refusalHold instead of asking again: a background loop with a wrong
+	// static password must not walk the user into the controller's
+	// failed-login lock-out. Guarded by loginMu.
+	refused      error
+	refusedUntil time.Time
+	// onRefused lets the pool drop a credential the controller no longer
+	// accepts (password changed), so Verify stops vouching for it.
+	onRefused func()
 
 	lastUsed atomic.Int64 // unix nanoseconds
 }
@@ -179,10 +192,23 @@ func (s *Session) relogin(ctx context.Context, stale string) (string, error) {
 	if tok != "" && tok != stale {
 		return tok, nil
 	}
+	if s.refused != nil && time.Now().Before(s.refusedUntil) {
+		return "", s.refused
+	}
 	tok, err := s.c.login(ctx, s.cred)
 	if err != nil {
+		if isRefusal(err) {
+			s.refused, s.refusedUntil = err, time.Now().Add(refusalHold)
+			s.mu.Lock()
+			s.token = ""
+			s.mu.Unlock()
+			if s.onRefused != nil {
+				s.onRefused()
+			}
+		}
 		return "", err
 	}
+	s.refused = nil
 	s.mu.Lock()
 	if s.closed {
 		// Logged out while we logged in: give this token back at once.

@@ -186,3 +186,41 @@ func TestCredNeverPrintsSecrets(t *testing.T) {
 		}
 	}
 }
+
+func TestPasswordChangedDropsSessionAndHoldsRefusal(t *testing.T) {
+	f := newFakeController(t)
+	c := f.client(t)
+	s := NewSessions(c, time.Minute)
+	defer s.CloseAll(ctxT(t, time.Second))
+	ctx := ctxT(t, 10*time.Second)
+	cred := Cred{Username: testUser, Password: testPassword}
+	if err := s.Verify(ctx, cred); err != nil {
+		t.Fatal(err)
+	}
+	sess, release, err := s.Acquire(ctx, cred)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer release()
+	// The password changes on the controller and the token expires.
+	f.mu.Lock()
+	f.users[testUser] = "new-password"
+	f.mu.Unlock()
+	f.expireTokens()
+	for range 5 {
+		if _, err := c.Summary(ctx, sess); !errors.Is(err, ErrAuth) {
+			t.Fatalf("summary with a changed password: %v", err)
+		}
+	}
+	// One failed login, not five: the refusal is held.
+	if n := f.failedLogins.Load(); n != 1 {
+		t.Fatalf("failed logins %d, want 1", n)
+	}
+	// Verify no longer vouches for the old password.
+	if err := s.Verify(ctx, cred); !errors.Is(err, ErrAuth) {
+		t.Fatalf("Verify after the change: %v", err)
+	}
+	if err := s.Verify(ctx, Cred{Username: testUser, Password: "new-password"}); err != nil {
+		t.Fatal(err)
+	}
+}

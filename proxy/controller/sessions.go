@@ -179,6 +179,7 @@ func (s *Sessions) acquire(ctx context.Context, cred Cred, addr string) (*Sessio
 	}
 	e := &entry{sess: &Session{c: s.c, cred: cred}, ready: make(chan struct{}), refs: 1}
 	e.sess.touch()
+	e.sess.onRefused = func() { s.drop(key, e) }
 	s.m[key] = e
 	s.mu.Unlock()
 
@@ -209,6 +210,17 @@ func (s *Sessions) acquire(ctx context.Context, cred Cred, addr string) (*Sessio
 		return nil, nil, err
 	}
 	return e.sess, s.releaser(e), nil
+}
+
+// drop forgets a session whose credential the controller refused on
+// re-login; its pinned users see the refusal, the next Acquire logs in anew.
+func (s *Sessions) drop(key credKey, e *entry) {
+	s.mu.Lock()
+	if s.m[key] == e {
+		delete(s.m, key)
+	}
+	delete(s.verdicts, key)
+	s.mu.Unlock()
 }
 
 func (s *Sessions) unpin(e *entry) {
