@@ -145,9 +145,13 @@ func TestSlowMetadata(t *testing.T) {
 }
 
 func TestSlowButInTimeMetadataWarns(t *testing.T) {
-	hold := make(chan struct{})
-	time.AfterFunc(30*time.Millisecond, func() { close(hold) })
-	s := httptest.NewServer(&adaptertest.Adapter{MetadataHold: hold})
+	a := &adaptertest.Adapter{}
+	// 30 ms of latency from the request's arrival: slower than the 10 ms
+	// threshold below, well inside the timeout.
+	s := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		<-time.After(30 * time.Millisecond)
+		a.ServeHTTP(w, r)
+	}))
 	defer s.Close()
 	o := opts(s.URL)
 	o.slowAfter = 10 * time.Millisecond
