@@ -262,6 +262,7 @@ func (s *Sim) run(j *job) {
 		s.finishError(j, translate.CodeFailScanRepository, "authentication error")
 		return
 	}
+	s.log.Debug("scan finished", "digest", j.digest, "repository", j.req.Repository)
 	rep := generate(j.digest, j.req.Repository, j.req.Registry, j.req.Tag, s.cfg.Vulns, cvedb, cvedbAt)
 	body, err := json.Marshal(translate.ScanRepoReportData{Report: rep})
 	if err != nil {
@@ -280,6 +281,7 @@ func (s *Sim) finishError(j *job, code int, message string) {
 	if code == translate.CodeClusterRPCError || message == "" {
 		message = text // code 24 carries no detail on the real controller
 	}
+	s.log.Info("scan failed", "digest", j.digest, "repository", j.req.Repository, "code", code, "message", message)
 	j.status = http.StatusInternalServerError
 	j.body, _ = json.Marshal(translate.RESTError{Code: code, Error: text, Message: message})
 	close(j.done)

@@ -258,6 +258,13 @@ func (s *Sim) Listen(addr string) (string, error) {
 	if err != nil {
 		return "", err
 	}
+	tlsCfg := &tls.Config{
+		MinVersion:   tls.VersionTLS13,
+		Certificates: []tls.Certificate{s.cert},
+		NextProtos:   []string{"http/1.1"},
+	}
+	// Registered and counted in the WaitGroup under the lock, so that a
+	// concurrent Close either sees this replica whole or refuses it.
 	s.mu.Lock()
 	if s.closed {
 		s.mu.Unlock()
@@ -266,14 +273,6 @@ func (s *Sim) Listen(addr string) (string, error) {
 	}
 	rp := newReplica(s, len(s.replicas))
 	rp.url = "https://" + ln.Addr().String()
-	s.replicas = append(s.replicas, rp)
-	s.mu.Unlock()
-
-	tlsCfg := &tls.Config{
-		MinVersion:   tls.VersionTLS13,
-		Certificates: []tls.Certificate{s.cert},
-		NextProtos:   []string{"http/1.1"},
-	}
 	rp.srv = &http.Server{
 		Handler: rp,
 		// A non-nil empty map turns HTTP/2 off, as on the real controller.
@@ -281,8 +280,10 @@ func (s *Sim) Listen(addr string) (string, error) {
 		ReadHeaderTimeout: 30 * time.Second,
 		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelDebug),
 	}
+	s.replicas = append(s.replicas, rp)
 	rp.start()
 	s.wg.Add(1)
+	s.mu.Unlock()
 	go func() {
 		defer s.wg.Done()
 		if err := rp.srv.Serve(tls.NewListener(ln, tlsCfg)); err != nil && !errors.Is(err, http.ErrServerClosed) {
