@@ -13,8 +13,8 @@ import (
 // Environment variables that may carry the secrets instead of flags, which
 // other users of the machine can read from the process list.
 const (
-	EnvCredential       = "CHECK_ACCESS_CREDENTIAL"
-	EnvRegistryPassword = "CHECK_REGISTRY_PASSWORD"
+	EnvCredential       = "HARBOR_SCANNER_CREDENTIAL"
+	EnvRegistryPassword = "HARBOR_REGISTRY_PASSWORD"
 )
 
 // DefaultURL is the adapter's default listen address.
