@@ -9,7 +9,6 @@ import (
 	"log/slog"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	json "github.com/goccy/go-json"
@@ -105,8 +104,6 @@ type Session struct {
 	// onRefused lets the pool drop a credential the controller no longer
 	// accepts (password changed), so Verify stops vouching for it.
 	onRefused func()
-
-	lastUsed atomic.Int64 // unix nanoseconds
 }
 
 // NewStaticSession is a session for the adapter's own credentials
@@ -114,9 +111,7 @@ type Session struct {
 // use and again whenever the controller forgets its token. Log it out with
 // Logout at shutdown (Sessions does so for a WithStatic session).
 func NewStaticSession(c *Client, cred Cred) *Session {
-	s := &Session{c: c, cred: cred, static: true}
-	s.touch()
-	return s
+	return &Session{c: c, cred: cred, static: true}
 }
 
 // Kind is "api-key" or "token".
@@ -144,8 +139,6 @@ func (s *Session) GoString() string { return s.String() }
 // LogValue keeps slog from reflecting over the fields.
 func (s *Session) LogValue() slog.Value { return slog.StringValue(s.String()) }
 
-func (s *Session) touch() { s.lastUsed.Store(time.Now().UnixNano()) }
-
 // errSessionClosed: a session dropped from the pool (or logged out) does not
 // log in again, else nobody would ever log that new token out.
 var errSessionClosed = fmt.Errorf("%w: the session was logged out", ErrAuth)
@@ -156,7 +149,6 @@ func (s *Session) header(ctx context.Context) (authHeader, string, error) {
 	if s == nil {
 		return authHeader{}, "", nil
 	}
-	s.touch()
 	if s.cred.APIKey != "" {
 		return authHeader{headerAPIKey, s.cred.APIKey}, "", nil
 	}
@@ -248,7 +240,7 @@ func (c *Client) login(ctx context.Context, cred Cred) (string, error) {
 	defer fasthttp.ReleaseResponse(resp)
 	status := resp.StatusCode()
 	if status != fasthttp.StatusOK {
-		return "", c.loginFailure(resp)
+		return "", c.loginFailure(resp, cred.Username)
 	}
 	b, err := c.body(EndpointAuth, resp)
 	if err != nil {
@@ -284,10 +276,15 @@ func decodeToken(b []byte) (string, error) {
 	return td.Token.Token, nil
 }
 
-func (c *Client) loginFailure(resp *fasthttp.Response) error {
+func (c *Client) loginFailure(resp *fasthttp.Response, user string) error {
 	status := resp.StatusCode()
 	re := c.restError(EndpointAuth, resp)
 	if status == fasthttp.StatusUnauthorized || status == fasthttp.StatusForbidden {
+		code := 0
+		if re != nil {
+			code = re.Code
+		}
+		c.log.Info("controller refused a login", "user", user, "status", status, "code", code)
 		if re != nil {
 			switch re.Code {
 			case translate.CodeLoginBlocked:

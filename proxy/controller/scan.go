@@ -18,6 +18,9 @@ import (
 // refused right after a successful login will not get better.
 const maxScanRelogins = 3
 
+// minPollInterval spaces polls answered 304 without the controller's wait.
+const minPollInterval = 50 * time.Millisecond
+
 // ScanRepository runs POST /v1/scan/repository, repeating the identical call
 // on 304 until 200 or an error; backs off on 429 and re-logs in on 401 until
 // ctx ends. A code-26 failure is a *ScanError.
@@ -56,6 +59,7 @@ func (c *Client) ScanRepository(ctx context.Context, s *Session, req *translate.
 		}
 		x.auth = h
 		polls++
+		sent := time.Now()
 		resp, err := c.do(ctx, x)
 		if err != nil {
 			if ctx.Err() != nil {
@@ -83,6 +87,14 @@ func (c *Client) ScanRepository(ctx context.Context, s *Session, req *translate.
 		case fasthttp.StatusNotModified:
 			fasthttp.ReleaseResponse(resp)
 			backoffs, relogins = 0, 0
+			// The controller holds each poll up to its long-poll timeout; a
+			// 304 at once (something in between, a misconfiguration) must not
+			// turn this loop into a busy one.
+			if d := time.Since(sent); d < minPollInterval {
+				if err := sleepCtx(ctx, minPollInterval-d); err != nil {
+					return nil, err
+				}
+			}
 			continue
 		case fasthttp.StatusUnauthorized:
 			fasthttp.ReleaseResponse(resp)
@@ -150,7 +162,10 @@ func (c *Client) sleep(ctx context.Context, n *int) error {
 	}
 	d = min(d, c.backoffMax)
 	*n++
-	d = d/2 + rand.N(d/2+1)
+	return sleepCtx(ctx, d/2+rand.N(d/2+1))
+}
+
+func sleepCtx(ctx context.Context, d time.Duration) error {
 	t := time.NewTimer(d)
 	defer t.Stop()
 	select {

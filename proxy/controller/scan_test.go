@@ -30,9 +30,14 @@ func TestScanLongPoll304Then200(t *testing.T) {
 	}
 	c := f.client(t)
 	sess := tokenSession(t, f, c)
+	start := time.Now()
 	rep, err := c.ScanRepository(ctxT(t, 10*time.Second), sess, testScanReq())
 	if err != nil {
 		t.Fatal(err)
+	}
+	// This fake answers 304 at once: the polls are spaced, not a busy loop.
+	if d := time.Since(start); d < 2*minPollInterval {
+		t.Fatalf("two immediate 304s took only %s", d)
 	}
 	if rep.Digest != "sha256:abc" || len(rep.Vulnerabilities) != 1 || rep.CVEDBVersion != "4.017" {
 		t.Fatalf("report %+v", rep)

@@ -178,7 +178,6 @@ func (s *Sessions) acquire(ctx context.Context, cred Cred, addr string) (*Sessio
 		return nil, nil, ErrRateLimited
 	}
 	e := &entry{sess: &Session{c: s.c, cred: cred}, ready: make(chan struct{}), refs: 1}
-	e.sess.touch()
 	e.sess.onRefused = func() { s.drop(key, e) }
 	s.m[key] = e
 	s.mu.Unlock()
