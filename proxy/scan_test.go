@@ -545,3 +545,55 @@ func TestSecretsNeverLogged(t *testing.T) {
 		}
 	}
 }
+
+// With the module inventories gone from memory, an SBOM of a scanned digest
+// is rebuilt from _repo_scan: still no second controller scan.
+func TestSBOMAfterSourcesEvicted(t *testing.T) {
+	s := newSim(t, sim.Config{})
+	e := newEnv(t, s, func(c *APIConfig) { c.SBOMSourceBytes = 1 })
+	d := digestN(42)
+	e.vulnReport(e.submit(scanBody(d, robotAuth("robot$x", robotPass), "")))
+	id := e.submit(scanBody(d, robotAuth("robot$x", robotPass), "sbom"))
+	resp := e.poll(id, translate.MimeSBOMReport10, "?sbom_media_type=application%2Fspdx%2Bjson")
+	if resp.StatusCode() != 200 {
+		t.Fatalf("SBOM: %d %q", resp.StatusCode(), resp.Body())
+	}
+	if st := s.Stats(); st.ScansStarted != 1 {
+		t.Fatalf("controller scans %d, want 1", st.ScansStarted)
+	}
+}
+
+// Readiness follows the controller's REST API, from memory.
+func TestReadinessFollowsController(t *testing.T) {
+	s := newSim(t, sim.Config{})
+	e := newEnv(t, s, nil)
+	eventually(t, "controller OK", func() bool { return e.api.Status().ControllerOK })
+	if st := e.api.Status(); st.ControllerCheckedAt.IsZero() || st.ControllerError != "" {
+		t.Fatalf("status %+v", st)
+	}
+	s.Close()
+	eventually(t, "controller not OK", func() bool { return !e.api.Status().ControllerOK })
+	if st := e.api.Status(); st.ControllerError == "" {
+		t.Fatalf("no reason given: %+v", st)
+	}
+}
+
+// An ID of another replica polled for an SBOM is recovered with the SBOM
+// built from the look-up's modules.
+func TestUnknownIDRecoveryWithSBOM(t *testing.T) {
+	s := newSim(t, sim.Config{})
+	e1 := newEnv(t, s, nil)
+	e2 := newEnv(t, s, nil)
+	id := e1.submit(scanBody(digestN(43), robotAuth("robot$x", robotPass), "sbom"))
+	q := "?sbom_media_type=application%2Fvnd.cyclonedx%2Bjson"
+	if resp := e1.poll(id, translate.MimeSBOMReport10, q); resp.StatusCode() != 200 {
+		t.Fatalf("e1: %d %q", resp.StatusCode(), resp.Body())
+	}
+	resp := e2.poll(id, translate.MimeSBOMReport10, q)
+	if resp.StatusCode() != 200 || !strings.Contains(string(body(t, resp)), translate.MediaCycloneDX) {
+		t.Fatalf("e2: %d %q", resp.StatusCode(), resp.Body())
+	}
+	if st := s.Stats(); st.ScansStarted != 1 {
+		t.Fatalf("controller scans %d, want 1", st.ScansStarted)
+	}
+}
