@@ -533,14 +533,25 @@ func TestRunListenError(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer busy.Close()
+	free, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	apiAddr := free.Addr().String()
+	free.Close()
 	cfg := testConfig()
-	cfg.OpsAddr = busy.Addr().String()
+	cfg.Addr, cfg.OpsAddr = apiAddr, busy.Addr().String()
 	s := newTestServer(t, cfg, &fakeBackend{})
 	err = s.Run(context.Background())
 	if !errors.Is(err, ErrListen) || !strings.Contains(err.Error(), "ops") {
 		t.Fatalf("Run: %v", err)
 	}
 	// The API port bound before the failure was released.
+	if again, err := net.Listen("tcp", apiAddr); err != nil {
+		t.Errorf("API port still held after a failed Run: %v", err)
+	} else {
+		again.Close()
+	}
 	if err := s.Run(context.Background()); !errors.Is(err, ErrServerRunning) {
 		t.Errorf("second Run: %v", err)
 	}
