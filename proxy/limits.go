@@ -85,6 +85,7 @@ type limitListener struct {
 	log       *slog.Logger
 
 	open      atomic.Int64
+	lastWarn  atomic.Int64 // unix nanoseconds of the last "cap reached" warning
 	mu        sync.Mutex
 	byIP      map[string]int
 	rejecters chan struct{} // bounds the goroutines answering rejected connections
@@ -127,9 +128,11 @@ func (l *limitListener) Accept() (net.Conn, error) {
 			return &limitConn{Conn: c, l: l, ip: ip}, nil
 		case limitTotal:
 			connsRejectedMax.Inc()
+			l.warn("API connection cap reached; rejecting connections", "max_conns", l.max)
 			l.reject(c, fasthttp.StatusServiceUnavailable, bodyTooManyConns)
 		case limitPerIP:
 			connsRejectedPerIP.Inc()
+			l.warn("per-address connection cap reached; rejecting connections", "max_conns_per_ip", l.perIP, "client", ip)
 			l.reject(c, fasthttp.StatusTooManyRequests, bodyTooManyPerIP)
 		}
 	}
@@ -171,6 +174,16 @@ func (l *limitListener) release(ip string) {
 		l.mu.Unlock()
 	}
 	l.open.Add(-1)
+}
+
+// warn logs at most once a minute: a flood must not flood the log too.
+func (l *limitListener) warn(msg string, args ...any) {
+	now := time.Now().UnixNano()
+	last := l.lastWarn.Load()
+	if now-last < int64(time.Minute) || !l.lastWarn.CompareAndSwap(last, now) {
+		return
+	}
+	l.log.Warn(msg, args...)
 }
 
 // Open is the number of connections currently counted against the caps.

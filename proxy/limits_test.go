@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net"
 	"os"
+	"strings"
 	"testing"
 	"time"
 
@@ -44,7 +45,8 @@ func TestLimitListenerAccounting(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	l := newLimitListener(raw, 2, 0, nil, slog.New(slog.DiscardHandler))
+	logs := &logBuffer{}
+	l := newLimitListener(raw, 2, 0, nil, newTestLogger(t, logs, "info"))
 	defer l.Close()
 
 	accepted := make(chan net.Conn, 4)
@@ -92,6 +94,9 @@ func TestLimitListenerAccounting(t *testing.T) {
 	case c := <-accepted:
 		t.Fatalf("rejected connection was accepted: %v", c.RemoteAddr())
 	default:
+	}
+	if !strings.Contains(logs.String(), "API connection cap reached") {
+		t.Errorf("cap not logged: %s", logs.String())
 	}
 
 	// Closing twice gives the slot back once.
