@@ -219,3 +219,15 @@ func TestConfigErrors(t *testing.T) {
 		}
 	}
 }
+
+func TestTokenHardExpiry(t *testing.T) {
+	h := start(t, Config{})
+	token := h.login("admin", "admin")
+	h.s.auth.mu.Lock()
+	h.s.auth.sessions[token].created = time.Now().Add(-TokenLife - time.Second)
+	h.s.auth.mu.Unlock()
+	// Kept alive all along, the token still dies at its hard expiry.
+	if r := h.do("PATCH", "/v1/auth", tok(token), nil); r.status != 401 || r.restErr(t).Code != 3 {
+		t.Fatalf("token past its life: %d", r.status)
+	}
+}

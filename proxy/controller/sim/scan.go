@@ -81,11 +81,24 @@ func (rp *replica) janitor() {
 	}
 }
 
+// Scan request errors; the controller's messages for them are in
+// requestErrorMessage.
 var (
-	errInvalidRegistry = errors.New("Invalid Registry URL")
-	errNoRepository    = errors.New("No repository name provided")
+	errInvalidRegistry = errors.New("sim: invalid registry URL")
+	errNoRepository    = errors.New("sim: no repository name")
 	errWrongFormat     = errors.New("sim: request in wrong format")
 )
+
+// requestErrorMessage is the controller's 400 code 6 message for err.
+func requestErrorMessage(err error) string {
+	switch {
+	case errors.Is(err, errInvalidRegistry):
+		return "Invalid Registry URL"
+	case errors.Is(err, errNoRepository):
+		return "No repository name provided"
+	}
+	return "" // the code's fixed text
+}
 
 // decodeScanRequest decodes and normalises a POST /v1/scan/repository body
 // as the controller does.
@@ -152,12 +165,8 @@ func (rp *replica) handleScanRepository(w http.ResponseWriter, r *http.Request, 
 		return
 	}
 	req, err := decodeScanRequest(body)
-	switch {
-	case errors.Is(err, errWrongFormat):
-		writeError(w, r, http.StatusBadRequest, translate.CodeWrongFormat, "")
-		return
-	case err != nil:
-		writeError(w, r, http.StatusBadRequest, translate.CodeWrongFormat, err.Error())
+	if err != nil {
+		writeError(w, r, http.StatusBadRequest, translate.CodeWrongFormat, requestErrorMessage(err))
 		return
 	}
 	key := jobKey(req, c.token)

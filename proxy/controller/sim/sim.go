@@ -22,6 +22,13 @@
 // failure that reaches the limit and every login while blocked get 401 code
 // 47, a correct password included.
 //
+// Known differences from the real controller: JSON keys come in struct
+// order, not sorted; scan_layers is ignored (layers is always []); every
+// scan takes the configured latency, failures included; fed._repo_scan
+// answers 404 code 7 unless this sim is a managed cluster whose primary
+// shares (as a joint without that registry would); the federation pull is
+// simplified (see fed.go).
+//
 // Test hooks, without auth: GET /sim/stats, POST /sim/faults, POST
 // /sim/cvedb, POST /sim/latency, POST /sim/expire-tokens.
 package sim
