@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"strings"
 	"testing"
+	"time"
 )
 
 // Decoders of outside input must never panic and must keep their promises.
@@ -90,6 +91,25 @@ func FuzzParseFilters(f *testing.F) {
 				t.Fatalf("filter without value: %+v", fl)
 			}
 			_ = fl.match(&s)
+		}
+	})
+}
+
+func FuzzDecodeCVEDBAndLatency(f *testing.F) {
+	for _, s := range []string{
+		`{"version":"4.018","create_time":"2026-07-01T00:00:00Z"}`, `{"version":""}`, `{"create_time":"x"}`,
+		`{"latency":"2s"}`, `{"latency":"-1s"}`, `{"latency":""}`, `{`, `null`,
+	} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, body []byte) {
+		if c, err := decodeCVEDB(body); err == nil && c.CreateTime != "" {
+			if _, perr := time.Parse(time.RFC3339, c.CreateTime); perr != nil {
+				t.Fatalf("accepted create_time %q", c.CreateTime)
+			}
+		}
+		if d, err := decodeLatency(body); err == nil && d < 0 {
+			t.Fatalf("accepted latency %v", d)
 		}
 	})
 }
