@@ -1,10 +1,3 @@
-// Package controller is the NeuVector controller REST client the adapter
-// uses on localhost: login/token/API key, the scan long-poll, the system
-// summary (CVE DB version), and _repo_scan / fed._repo_scan look-ups.
-//
-// Every call decodes the controller's JSON into the translate wire types;
-// errors wrap the package's sentinels and never carry credentials or the
-// controller's free-text messages (except a scan's code-26 message).
 package controller
 
 import (
@@ -64,10 +57,10 @@ type Config struct {
 	// MaxBodySize bounds a response body, compressed and decompressed
 	// (reports reach tens of MB); default 256 MiB.
 	MaxBodySize int
-	// MaxConns bounds connections for ordinary calls (default 32) and,
-	// separately, for scan long-polls (default 512), so that long-polls never
-	// starve logins and look-ups.
-	MaxConns, MaxPollConns int
+	// MaxConns bounds connections for ordinary calls (default 32). Each scan
+	// long-poll has a connection of its own besides, so that long-polls
+	// never starve logins and look-ups and an abandoned one can be cut.
+	MaxConns int
 	// BackoffMin and BackoffMax bound the exponential back-off (with jitter)
 	// after a 429 or a network error during a scan; default 1 s and 30 s.
 	BackoffMin, BackoffMax time.Duration
@@ -87,14 +80,13 @@ type Client struct {
 	backoffMax  time.Duration
 	observe     func(string, int, time.Duration)
 	log         *slog.Logger
-	hc, pollHC  *fasthttp.HostClient
+	hc          *fasthttp.HostClient
+	newHC       func(maxConns int, idle time.Duration, sets ...*connSet) *fasthttp.HostClient
 
 	// dialer makes the TCP connection; tests swap in an in-memory one.
 	dialer func(addr string, timeout time.Duration) (net.Conn, error)
-
-	mu     sync.Mutex
-	conns  map[net.Conn]struct{}
-	closed bool
+	// conns holds every open connection, so that Close can end them all.
+	conns connSet
 }
 
 // New returns a client.
@@ -112,7 +104,6 @@ func New(cfg Config) (*Client, error) {
 		backoffMax:  orDur(cfg.BackoffMax, DefaultBackoffMax),
 		observe:     cfg.Observe,
 		log:         cfg.Logger,
-		conns:       make(map[net.Conn]struct{}),
 		dialer: func(addr string, timeout time.Duration) (net.Conn, error) {
 			return net.DialTimeout("tcp", addr, timeout)
 		},
@@ -143,7 +134,8 @@ func New(cfg Config) (*Client, error) {
 	} else {
 		tlsCfg = tlsCfg.Clone()
 	}
-	mk := func(maxConns int) *fasthttp.HostClient {
+	c.newHC = func(maxConns int, idle time.Duration, sets ...*connSet) *fasthttp.HostClient {
+		sets = append(sets, &c.conns)
 		return &fasthttp.HostClient{
 			Addr:                   addr,
 			Name:                   "harbor-scanner-neuvector",
@@ -151,14 +143,15 @@ func New(cfg Config) (*Client, error) {
 			TLSConfig:              tlsCfg,
 			MaxConns:               maxConns,
 			MaxConnWaitTimeout:     5 * time.Second,
-			MaxIdleConnDuration:    30 * time.Second,
+			MaxIdleConnDuration:    idle,
 			MaxResponseBodySize:    c.maxBody,
 			DisablePathNormalizing: true, // keep the escaping of registry names
-			DialTimeout:            c.dial,
+			DialTimeout: func(addr string, timeout time.Duration) (net.Conn, error) {
+				return c.dial(addr, timeout, sets)
+			},
 		}
 	}
-	c.hc = mk(orInt(cfg.MaxConns, 32))
-	c.pollHC = mk(orInt(cfg.MaxPollConns, 512))
+	c.hc = c.newHC(orInt(cfg.MaxConns, 32), 30*time.Second)
 	return c, nil
 }
 
@@ -176,36 +169,77 @@ func orInt(n, def int) int {
 	return def
 }
 
-// trackedConn forgets itself when closed, so Close can end abandoned
-// long-polls by closing their connections.
+// connSet tracks open connections so that they can be cut: all of them at
+// Close, or those of one abandoned scan.
+type connSet struct {
+	mu     sync.Mutex
+	m      map[*trackedConn]struct{}
+	closed bool
+}
+
+// add registers t; false when the set is closed already.
+func (s *connSet) add(t *trackedConn) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed {
+		return false
+	}
+	if s.m == nil {
+		s.m = make(map[*trackedConn]struct{})
+	}
+	s.m[t] = struct{}{}
+	return true
+}
+
+func (s *connSet) remove(t *trackedConn) {
+	s.mu.Lock()
+	delete(s.m, t)
+	s.mu.Unlock()
+}
+
+// closeAll closes every connection of the set and refuses new ones.
+func (s *connSet) closeAll() {
+	s.mu.Lock()
+	s.closed = true
+	conns := make([]*trackedConn, 0, len(s.m))
+	for t := range s.m {
+		conns = append(conns, t)
+	}
+	s.mu.Unlock()
+	for _, t := range conns {
+		t.Close()
+	}
+}
+
+// trackedConn leaves its sets when closed.
 type trackedConn struct {
 	net.Conn
-	c    *Client
+	sets []*connSet
 	once sync.Once
 }
 
 func (t *trackedConn) Close() error {
 	t.once.Do(func() {
-		t.c.mu.Lock()
-		delete(t.c.conns, t.Conn)
-		t.c.mu.Unlock()
+		for _, s := range t.sets {
+			s.remove(t)
+		}
 	})
 	return t.Conn.Close()
 }
 
-func (c *Client) dial(addr string, timeout time.Duration) (net.Conn, error) {
+func (c *Client) dial(addr string, timeout time.Duration, sets []*connSet) (net.Conn, error) {
 	conn, err := c.dialer(addr, timeout)
 	if err != nil {
 		return nil, err
 	}
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.closed {
-		conn.Close()
-		return nil, errClientClosed
+	t := &trackedConn{Conn: conn, sets: sets}
+	for _, s := range sets {
+		if !s.add(t) {
+			t.Close()
+			return nil, errClientClosed
+		}
 	}
-	c.conns[conn] = struct{}{}
-	return &trackedConn{Conn: conn, c: c}, nil
+	return t, nil
 }
 
 var errClientClosed = errors.New("client closed")
@@ -213,18 +247,8 @@ var errClientClosed = errors.New("client closed")
 // Close closes every connection, ending abandoned long-polls at shutdown;
 // later calls fail with ErrUnavailable. Log sessions out before.
 func (c *Client) Close() {
-	c.mu.Lock()
-	c.closed = true
-	conns := make([]net.Conn, 0, len(c.conns))
-	for conn := range c.conns {
-		conns = append(conns, conn)
-	}
-	c.mu.Unlock()
-	for _, conn := range conns {
-		conn.Close()
-	}
+	c.conns.closeAll()
 	c.hc.CloseIdleConnections()
-	c.pollHC.CloseIdleConnections()
 }
 
 // exchange is one HTTP request to the controller.
@@ -235,7 +259,10 @@ type exchange struct {
 	body    []byte
 	auth    authHeader
 	timeout time.Duration
-	poll    bool
+	// hc, when set, is the scan's own HostClient; abandon cuts its
+	// connection when the caller's ctx ends mid-request.
+	hc      *fasthttp.HostClient
+	abandon func()
 }
 
 type authHeader struct {
@@ -245,7 +272,8 @@ type authHeader struct {
 // do sends x and returns the response, which the caller owns and releases
 // with fasthttp.ReleaseResponse. Only an error means there is no response.
 // When ctx ends first, do returns at once: the request goroutine finishes
-// on its own deadline (or when Close cuts its connection) and frees itself.
+// when x.abandon (or Close) cuts its connection, or at its own deadline, and
+// frees itself.
 func (c *Client) do(ctx context.Context, x *exchange) (*fasthttp.Response, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, ctxErr(ctx, x.ep)
@@ -268,8 +296,8 @@ func (c *Client) do(ctx context.Context, x *exchange) (*fasthttp.Response, error
 		deadline = d
 	}
 	hc := c.hc
-	if x.poll {
-		hc = c.pollHC
+	if x.hc != nil {
+		hc = x.hc
 	}
 	start := time.Now()
 	var err error
@@ -281,6 +309,9 @@ func (c *Client) do(ctx context.Context, x *exchange) (*fasthttp.Response, error
 		select {
 		case err = <-done:
 		case <-ctx.Done():
+			if x.abandon != nil {
+				x.abandon()
+			}
 			go func() {
 				<-done
 				fasthttp.ReleaseRequest(req)

@@ -1,6 +1,7 @@
 package controller
 
 import (
+	"context"
 	"errors"
 	"net/http"
 	"strings"
@@ -155,5 +156,34 @@ func TestObserveAndDebugLog(t *testing.T) {
 	}
 	if !strings.Contains(logBuf.String(), `"endpoint":"scan"`) {
 		t.Fatalf("no debug log of the scan call: %s", logBuf.String())
+	}
+}
+
+func TestCloseCutsCallsInFlight(t *testing.T) {
+	f := newFakeController(t)
+	f.images = func(w http.ResponseWriter, r *http.Request) { <-r.Context().Done() }
+	c := f.client(t)
+	sess := NewStaticSession(c, Cred{APIKey: testAPIKey})
+	done := make(chan error, 1)
+	go func() {
+		_, err := c.FindImage(context.Background(), sess, RepoScanRegistry, "sha256:x")
+		done <- err
+	}()
+	eventually(t, 5*time.Second, func() bool {
+		f.mu.Lock()
+		defer f.mu.Unlock()
+		return len(f.headers) == 1
+	}, "the request to arrive")
+	c.Close()
+	select {
+	case err := <-done:
+		if !errors.Is(err, ErrUnavailable) {
+			t.Fatalf("err %v", err)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("Close did not cut the call")
+	}
+	if _, err := c.Summary(context.Background(), sess); !errors.Is(err, ErrUnavailable) {
+		t.Fatalf("call after Close: %v", err)
 	}
 }

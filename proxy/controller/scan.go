@@ -36,8 +36,16 @@ func (c *Client) ScanRepository(ctx context.Context, s *Session, req *translate.
 	if err != nil {
 		return nil, fmt.Errorf("%w: encoding the scan request: %w", ErrUnavailable, err)
 	}
+	// A connection of the scan's own: when ctx ends mid-poll it is closed,
+	// so the abandoned request ends now, not at its 90 s deadline.
+	var conns connSet
+	hc := c.newHC(1, 2*time.Second, &conns)
+	defer func() {
+		conns.closeAll()
+		hc.CloseIdleConnections()
+	}()
 	x := &exchange{ep: EndpointScan, method: fasthttp.MethodPost, path: "/v1/scan/repository",
-		body: body, timeout: c.pollTimeout, poll: true}
+		body: body, timeout: c.pollTimeout, hc: hc, abandon: conns.closeAll}
 	var (
 		backoffs int // consecutive back-offs, for the exponent
 		relogins int // consecutive 401s
