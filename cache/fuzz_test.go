@@ -35,3 +35,25 @@ func FuzzParseScanID(f *testing.F) {
 		}
 	})
 }
+
+// Any pieces, cut anywhere, give a gzip stream that decodes to exactly their
+// concatenation.
+func FuzzDocGzip(f *testing.F) {
+	f.Add([]byte(`{"a":[`), []byte(`{"id":"CVE-1"},{"id":"CVE-2"}`), uint8(7), []byte(`]}`))
+	f.Add([]byte{}, []byte{0, 1, 2, 255}, uint8(1), []byte{})
+	f.Add([]byte("x"), []byte(strings.Repeat("abc", 500)), uint8(0), []byte("y"))
+	s := NewStore(1<<30, time.Hour)
+	f.Fuzz(func(t *testing.T, head, body []byte, step uint8, tail []byte) {
+		if len(head)+len(body)+len(tail) > 4<<10 {
+			return // big inputs only slow the fuzzer's minimizing; the unit tests cover size
+		}
+		var items [][]byte
+		n := int(step)%64 + 1
+		for len(body) > 0 {
+			k := min(n, len(body))
+			items = append(items, body[:k])
+			body = body[k:]
+		}
+		checkDoc(t, s.NewDoc(head, items, tail), concat(head, items, tail))
+	})
+}
