@@ -92,8 +92,12 @@ type Client struct {
 // New returns a client.
 func New(cfg Config) (*Client, error) {
 	u, err := url.Parse(cfg.URL)
-	if err != nil || u.Host == "" || (u.Scheme != "https" && u.Scheme != "http") {
-		return nil, fmt.Errorf("controller: bad controller URL %q: want https://host:port", cfg.URL)
+	if err != nil {
+		// Not echoed: a mistyped URL may carry credentials.
+		return nil, errors.New("controller: the controller URL does not parse: want https://host:port")
+	}
+	if u.Host == "" || (u.Scheme != "https" && u.Scheme != "http") || u.User != nil {
+		return nil, fmt.Errorf("controller: bad controller URL %q: want https://host:port", u.Redacted())
 	}
 	c := &Client{
 		base:        u.Scheme + "://" + u.Host + strings.TrimRight(u.EscapedPath(), "/"),

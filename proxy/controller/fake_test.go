@@ -47,6 +47,9 @@ type fakeController struct {
 	image  func(w http.ResponseWriter, r *http.Request)
 	// summaryPad makes the summary body big enough to be gzipped.
 	summaryPad int
+	// summaryGate, when set, holds every summary answer until closed.
+	summaryGate chan struct{}
+	summaries   atomic.Int64
 }
 
 type scanCall struct {
@@ -245,6 +248,10 @@ func (f *fakeController) scanCalls() []scanCall {
 }
 
 func (f *fakeController) summary(w http.ResponseWriter, r *http.Request) {
+	f.summaries.Add(1)
+	if f.summaryGate != nil {
+		<-f.summaryGate
+	}
 	if !f.authorized(w, r) {
 		return
 	}

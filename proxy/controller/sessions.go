@@ -71,6 +71,7 @@ type Sessions struct {
 	mu       sync.Mutex
 	m        map[credKey]*entry
 	verdicts map[credKey]verdict
+	keyCalls map[credKey]*keyCall // API-key verifications in flight
 	closed   bool
 
 	stopOnce sync.Once
@@ -93,6 +94,13 @@ func (e *entry) established() bool {
 	default:
 		return false
 	}
+}
+
+// keyCall is one verification of an API key that concurrent Verify calls
+// of the same key wait for.
+type keyCall struct {
+	done chan struct{}
+	err  error
 }
 
 type verdict struct {
@@ -126,6 +134,7 @@ func NewSessions(c *Client, idle time.Duration, opts ...Option) *Sessions {
 		addrs:    newFailLimiter(o.addrBurst, o.failPeriod),
 		m:        make(map[credKey]*entry),
 		verdicts: make(map[credKey]verdict),
+		keyCalls: make(map[credKey]*keyCall),
 		stop:     make(chan struct{}),
 		done:     make(chan struct{}),
 	}
@@ -270,7 +279,7 @@ func (s *Sessions) VerifyFrom(ctx context.Context, cred Cred, clientAddr string)
 
 	var err error
 	if cred.APIKey != "" {
-		err = s.verifyAPIKey(ctx, cred, clientAddr)
+		err = s.verifyAPIKeyOnce(ctx, key, cred, clientAddr)
 	} else {
 		var release func()
 		if _, release, err = s.acquire(ctx, cred, clientAddr); err == nil {
@@ -309,6 +318,32 @@ func (s *Sessions) pruneVerdictsLocked(now time.Time) {
 			delete(s.verdicts, k)
 		}
 	}
+}
+
+// verifyAPIKeyOnce runs one verification per key however many callers ask
+// at the same time (Acquire's singleflight does this for user logins).
+func (s *Sessions) verifyAPIKeyOnce(ctx context.Context, key credKey, cred Cred, addr string) error {
+	s.mu.Lock()
+	if kc := s.keyCalls[key]; kc != nil {
+		s.mu.Unlock()
+		select {
+		case <-kc.done:
+			return kc.err
+		case <-ctx.Done():
+			return ctxErr(ctx, "verify")
+		}
+	}
+	kc := &keyCall{done: make(chan struct{})}
+	s.keyCalls[key] = kc
+	s.mu.Unlock()
+	vctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), s.c.timeout)
+	kc.err = s.verifyAPIKey(vctx, cred, addr)
+	cancel()
+	s.mu.Lock()
+	delete(s.keyCalls, key)
+	s.mu.Unlock()
+	close(kc.done)
+	return kc.err
 }
 
 var errAPIKeyRefused = fmt.Errorf("%w: the controller refused the API key", ErrAuth)

@@ -349,3 +349,27 @@ func TestAcquireWhileControllerDown(t *testing.T) {
 		t.Fatalf("Ping: %v", err)
 	}
 }
+
+func TestConcurrentVerifyAPIKeyOneCall(t *testing.T) {
+	f := newFakeController(t)
+	gate := make(chan struct{})
+	f.summaryGate = gate
+	s := NewSessions(f.client(t), time.Minute)
+	defer s.CloseAll(ctxT(t, time.Second))
+	ctx := ctxT(t, 10*time.Second)
+	var wg sync.WaitGroup
+	for range 50 {
+		wg.Go(func() {
+			if err := s.Verify(ctx, Cred{APIKey: testAPIKey}); err != nil {
+				t.Error(err)
+			}
+		})
+	}
+	eventually(t, 5*time.Second, func() bool { return f.summaries.Load() == 1 }, "the first verification")
+	time.Sleep(20 * time.Millisecond) // let the other 49 queue behind it
+	close(gate)
+	wg.Wait()
+	if n := f.summaries.Load(); n != 1 {
+		t.Fatalf("50 concurrent Verify of one key made %d controller calls", n)
+	}
+}
