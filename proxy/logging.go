@@ -6,6 +6,8 @@ import (
 	"io"
 	"log/slog"
 	"strings"
+	"sync/atomic"
+	"time"
 )
 
 // ErrLogLevel is returned by NewLogger for a level it does not know.
@@ -97,14 +99,42 @@ func containsFold(s, substr string) bool {
 // fasthttpLogger adapts fasthttp's Printf logging to slog. It logs the
 // format string only: fasthttp's arguments can quote raw request bytes
 // (header snippets of a malformed request, which may hold credentials).
-type fasthttpLogger struct{ log *slog.Logger }
+// The one exception is a TLS handshake error, whose text crypto/tls
+// writes without request data and which operators need to diagnose
+// certificates and mTLS.
+type fasthttpLogger struct {
+	log      *slog.Logger
+	lastTLS  atomic.Int64 // unix nanoseconds of the last handshake error logged
+	tlsEvery time.Duration
+}
 
-func (l fasthttpLogger) Printf(format string, _ ...any) {
-	// Per-connection errors (bad requests, resets) are the client's
-	// business; anything else (accept failures) deserves a warning.
-	if strings.HasPrefix(format, "error when serving connection") {
-		l.log.Debug("fasthttp", "detail", format)
+func newFasthttpLogger(l *slog.Logger) *fasthttpLogger {
+	return &fasthttpLogger{log: l, tlsEvery: time.Second}
+}
+
+func (l *fasthttpLogger) Printf(format string, args ...any) {
+	if !strings.HasPrefix(format, "error when serving connection") {
+		// Accept failures and the like deserve a warning.
+		l.log.Warn("fasthttp", "detail", format)
 		return
 	}
-	l.log.Warn("fasthttp", "detail", format)
+	// Per-connection errors (bad requests, resets) are the client's.
+	if len(args) == 3 {
+		if err, ok := args[2].(error); ok && strings.HasPrefix(err.Error(), "tls: ") {
+			l.tlsError(err.Error(), args[1])
+			return
+		}
+	}
+	l.log.Debug("fasthttp", "detail", format)
+}
+
+// tlsError logs a handshake failure at most once per tlsEvery, so that a
+// scanner probing the port does not flood the log.
+func (l *fasthttpLogger) tlsError(msg string, client any) {
+	now := time.Now().UnixNano()
+	last := l.lastTLS.Load()
+	if now-last < int64(l.tlsEvery) || !l.lastTLS.CompareAndSwap(last, now) {
+		return
+	}
+	l.log.Info("TLS handshake failed", "client", fmt.Sprint(client), "error", msg)
 }

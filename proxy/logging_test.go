@@ -90,10 +90,27 @@ func (v valuer) LogValue() slog.Value { return slog.StringValue(v.v) }
 func TestFasthttpLoggerDropsArguments(t *testing.T) {
 	var b bytes.Buffer
 	l, _ := NewLogger(&b, "debug")
-	fasthttpLogger{l}.Printf("error when serving connection %q<->%q: %v", "a", "b",
+	fl := newFasthttpLogger(l)
+	fl.Printf("error when serving connection %q<->%q: %v", "a", "b",
 		errors.New("cannot parse header: Authorization: Basic c2VjcmV0"))
 	if strings.Contains(b.String(), "c2VjcmV0") || !strings.Contains(b.String(), "error when serving connection") {
 		t.Errorf("fasthttp log: %s", b.String())
+	}
+	// TLS handshake errors are kept (rate-limited) for diagnosis.
+	b.Reset()
+	for range 3 {
+		fl.Printf("error when serving connection %q<->%q: %v", "127.0.0.1:9443", "10.0.0.7:5555",
+			errors.New("tls: client didn't provide a certificate"))
+	}
+	out := b.String()
+	if strings.Count(out, "TLS handshake failed") != 1 || !strings.Contains(out, "didn't provide a certificate") ||
+		!strings.Contains(out, "10.0.0.7:5555") {
+		t.Errorf("TLS handshake log: %s", out)
+	}
+	b.Reset()
+	fl.Printf("Permanent error when accepting new connections: %v", errors.New("too many open files"))
+	if !strings.Contains(b.String(), `"level":"WARN"`) || strings.Contains(b.String(), "too many open files") {
+		t.Errorf("accept error log: %s", b.String())
 	}
 }
 

@@ -177,7 +177,7 @@ func NewServer(cfg ServerConfig, backend Backend) (*Server, error) {
 		s.certs = certs
 		s.tlsConfig = newTLSConfig(certs, clientCAs)
 	}
-	logger := fasthttpLogger{s.log}
+	logger := newFasthttpLogger(s.log)
 	s.api = &fasthttp.Server{
 		Handler:            s.wrap(backend.Handler()),
 		ErrorHandler:       s.onRequestError,

@@ -320,7 +320,7 @@ func TestMTLS(t *testing.T) {
 	clientCA := newTestCA(t, "Harbor client CA")
 	caFile := filepath.Join(t.TempDir(), "client-ca.pem")
 	writeAtomic(t, caFile, clientCA.pem)
-	s, _, _, _ := tlsServer(t, ca, func(c *ServerConfig) { c.ClientCAFile = caFile })
+	s, _, _, logs := tlsServer(t, ca, func(c *ServerConfig) { c.ClientCAFile = caFile })
 
 	cPEM, kPEM := clientCA.issue(t, 7, false)
 	good, err := tls.X509KeyPair(cPEM, kPEM)
@@ -332,6 +332,14 @@ func TestMTLS(t *testing.T) {
 	}
 	if _, status, err := tlsGet(s.Addr(), &tls.Config{RootCAs: ca.pool()}); err == nil {
 		t.Fatalf("no client cert accepted: status %d", status)
+	}
+	// The operator sees why in the log.
+	deadline := time.Now().Add(5 * time.Second)
+	for !strings.Contains(logs.String(), "didn't provide a certificate") {
+		if time.Now().After(deadline) {
+			t.Fatalf("missing client certificate not logged: %s", logs.String())
+		}
+		time.Sleep(5 * time.Millisecond)
 	}
 	other := newTestCA(t, "other CA")
 	oPEM, oKey := other.issue(t, 8, false)
