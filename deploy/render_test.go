@@ -1,9 +1,7 @@
 package deploy_test
 
 import (
-	"bytes"
 	"fmt"
-	"os"
 	"path/filepath"
 	"runtime"
 	"testing"
@@ -55,16 +53,4 @@ func renderDir(abs string) ([][]byte, error) {
 		docs = append(docs, y)
 	}
 	return docs, nil
-}
-
-// TestRenderDump prints a rendering for a human to read (go test -run
-// TestRenderDump -v -args -dump=deploy/testdata/k8s-all).
-func TestRenderDump(t *testing.T) {
-	dir := os.Getenv("DEPLOY_DUMP")
-	if dir == "" {
-		t.Skip("set DEPLOY_DUMP=<dir relative to the module root> to print a rendering")
-	}
-	for _, d := range render(t, dir) {
-		t.Logf("---\n%s", bytes.TrimSpace(d))
-	}
 }
