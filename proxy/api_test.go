@@ -1,7 +1,9 @@
 package proxy
 
 import (
+	"bufio"
 	"bytes"
+	"fmt"
 	"compress/gzip"
 	"context"
 	"encoding/json"
@@ -86,7 +88,9 @@ func newUnitAPI(t testing.TB, mod func(*APIConfig)) *API {
 	return a
 }
 
-// call runs one request through h without a socket.
+// call runs one request through h without a socket. The response goes
+// through fasthttp's wire encoding and back, as a client would read it
+// (streamed bodies included, their Content-Length checked).
 func call(h fasthttp.RequestHandler, method, uri string, hdr map[string]string, body []byte) *fasthttp.Response {
 	var req fasthttp.Request
 	req.Header.SetMethod(method)
@@ -100,8 +104,24 @@ func call(h fasthttp.RequestHandler, method, uri string, hdr map[string]string, 
 	var ctx fasthttp.RequestCtx
 	ctx.Init(&req, &net.TCPAddr{IP: net.IPv4(127, 0, 0, 1), Port: 40000}, nil)
 	h(&ctx)
+	var wire bytes.Buffer
+	bw := bufio.NewWriter(&wire)
+	if err := ctx.Response.Write(bw); err != nil {
+		panic("writing the response: " + err.Error())
+	}
+	if err := bw.Flush(); err != nil {
+		panic(err)
+	}
 	resp := &fasthttp.Response{}
-	ctx.Response.CopyTo(resp)
+	if method == "HEAD" {
+		resp.SkipBody = true
+	}
+	if err := resp.Read(bufio.NewReader(&wire)); err != nil {
+		panic("reading the response back: " + err.Error())
+	}
+	if wire.Len() != 0 {
+		panic(fmt.Sprintf("%d bytes after the response: Content-Length is wrong", wire.Len()))
+	}
 	return resp
 }
 

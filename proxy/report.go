@@ -4,7 +4,9 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"io"
 	"strconv"
+	"sync"
 	"time"
 	"unsafe"
 
@@ -169,12 +171,103 @@ func (a *API) serveEntry(ctx *fasthttp.RequestCtx, sid cache.ScanID, e *cache.En
 	}
 	ctx.SetStatusCode(fasthttp.StatusOK)
 	ctx.SetContentType(ct)
+	st := docStreams.Get().(*docStream)
+	st.doc = doc
+	size := doc.PlainLen()
 	if bytes.Contains(ctx.Request.Header.Peek(fasthttp.HeaderAcceptEncoding), gzipToken) {
 		ctx.Response.Header.SetContentEncoding("gzip")
-		_ = doc.WriteGzip(ctx)
-		return
+		st.gzip = true
+		size = doc.GzipLen()
 	}
-	_ = doc.WritePlain(ctx)
+	ctx.Response.SetBodyStream(st, size)
+}
+
+// docStream streams a cached document straight from its chunks to the
+// connection: no per-request copy of a report that may be tens of MB into
+// a response buffer, no allocation (streams are pooled; fasthttp closes
+// them once written).
+type docStream struct {
+	doc  *cache.Doc
+	gzip bool
+	rd   *bytes.Reader // only when something Reads instead of WriteTo
+	co   coalescer     // kept across pool uses with its buffer
+}
+
+var docStreams = sync.Pool{New: func() any {
+	return &docStream{co: coalescer{buf: make([]byte, 0, coalesceSize)}}
+}}
+
+// coalesceSize is the block a document's many small chunks are gathered
+// into before they reach the connection's writer: a write this large
+// bypasses fasthttp's 4 KiB bufio buffer, so a 40 MB report costs hundreds
+// of syscalls, not ten thousand.
+const coalesceSize = 64 << 10
+
+// coalescer gathers small writes into blocks of coalesceSize.
+type coalescer struct {
+	w   io.Writer
+	buf []byte
+	err error
+}
+
+func (c *coalescer) Write(p []byte) (int, error) {
+	if c.err != nil {
+		return 0, c.err
+	}
+	if len(c.buf)+len(p) > cap(c.buf) {
+		c.flush()
+		if len(p) >= cap(c.buf) {
+			if _, c.err = c.w.Write(p); c.err != nil {
+				return 0, c.err
+			}
+			return len(p), nil
+		}
+	}
+	c.buf = append(c.buf, p...)
+	return len(p), nil
+}
+
+func (c *coalescer) flush() {
+	if len(c.buf) > 0 && c.err == nil {
+		_, c.err = c.w.Write(c.buf)
+	}
+	c.buf = c.buf[:0]
+}
+
+// WriteTo is what fasthttp's fixed-size body writer uses.
+func (s *docStream) WriteTo(w io.Writer) (int64, error) {
+	s.co.w, s.co.err = w, nil
+	n := int64(s.doc.PlainLen())
+	if s.gzip {
+		n = int64(s.doc.GzipLen())
+		_ = s.doc.WriteGzip(&s.co)
+	} else {
+		_ = s.doc.WritePlain(&s.co)
+	}
+	s.co.flush()
+	err := s.co.err
+	s.co.w = nil
+	return n, err
+}
+
+// Read serves readers that do not use WriterTo (Response.Body() in tests).
+func (s *docStream) Read(p []byte) (int, error) {
+	if s.rd == nil {
+		if s.gzip {
+			s.rd = bytes.NewReader(s.doc.AppendGzip(nil))
+		} else {
+			s.rd = bytes.NewReader(s.doc.AppendPlain(nil))
+		}
+	}
+	return s.rd.Read(p)
+}
+
+// Close returns the stream to the pool.
+func (s *docStream) Close() error {
+	s.doc, s.gzip, s.rd = nil, false, nil
+	s.co = coalescer{buf: s.co.buf[:0]}
+	docStreams.Put(s)
+	return nil
 }
 
 // sbomEntry returns an entry of e's scan that has document k, building it

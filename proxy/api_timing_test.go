@@ -1,0 +1,121 @@
+package proxy
+
+import (
+	"bufio"
+	"io"
+	"net"
+	"testing"
+	"time"
+
+	"github.com/valyala/fasthttp"
+
+	"github.com/neuvector/harbor-scanner-neuvector/cache"
+	"github.com/neuvector/harbor-scanner-neuvector/proxy/controller/sim"
+	"github.com/neuvector/harbor-scanner-neuvector/translate"
+)
+
+// apiBenchCtx is a RequestCtx reused across iterations as fasthttp's server
+// reuses it.
+func apiBenchCtx(method, uri string, hdr map[string]string) *fasthttp.RequestCtx {
+	var req fasthttp.Request
+	req.Header.SetMethod(method)
+	req.SetRequestURI(uri)
+	for k, v := range hdr {
+		req.Header.Set(k, v)
+	}
+	ctx := &fasthttp.RequestCtx{}
+	ctx.Init(&req, &net.TCPAddr{IP: net.IPv4(127, 0, 0, 1), Port: 40000}, nil)
+	return ctx
+}
+
+// runHandler measures h plus writing its response to the wire (a
+// bufio.Writer on io.Discard, as fasthttp's server does), so that a
+// handler that streams and one that fills a body buffer compare fairly.
+func runHandler(b *testing.B, h fasthttp.RequestHandler, ctx *fasthttp.RequestCtx, size int) {
+	b.Helper()
+	bw := bufio.NewWriterSize(io.Discard, 4096)
+	serve := func() {
+		ctx.Response.Reset()
+		h(ctx)
+		if err := ctx.Response.Write(bw); err != nil {
+			b.Fatal(err)
+		}
+	}
+	serve()
+	if ctx.Response.StatusCode() != 200 {
+		b.Fatalf("status %d", ctx.Response.StatusCode())
+	}
+	b.SetBytes(int64(size))
+	b.ReportAllocs()
+	b.ResetTimer()
+	for b.Loop() {
+		serve()
+	}
+}
+
+// BenchmarkMetadata compares the metadata handler (Basic auth checked) with
+// a bare handler writing the same bytes.
+func BenchmarkMetadata(b *testing.B) {
+	a := newUnitAPI(b, func(c *APIConfig) {
+		c.Auth = AuthBasic
+		c.HarborUsername, c.HarborPassword = "harbor", "pw"
+	})
+	a.noteCVEDB("4.017", "2026-07-01T00:00:00Z")
+	doc := a.metadata.Load().body
+	hdr := map[string]string{"Accept": translate.MimeMetadata10, "Authorization": basic("harbor", "pw")}
+	b.Run("adapter", func(b *testing.B) {
+		runHandler(b, a.Handler(), apiBenchCtx("GET", "/api/v1/metadata", hdr), len(doc))
+	})
+	b.Run("bare", func(b *testing.B) {
+		runHandler(b, func(ctx *fasthttp.RequestCtx) {
+			ctx.SetContentType(translate.MimeMetadata10)
+			ctx.SetBody(doc)
+		}, apiBenchCtx("GET", "/api/v1/metadata", hdr), len(doc))
+	})
+}
+
+// BenchmarkReportHit serves a cached 5,000-vulnerability report (as the
+// simulator generates it) against a bare handler writing the same bytes,
+// plain and gzip.
+func BenchmarkReportHit(b *testing.B) {
+	a := newUnitAPI(b, func(c *APIConfig) {
+		c.Auth = AuthBasic
+		c.HarborUsername, c.HarborPassword = "harbor", "pw"
+	})
+	rep := sim.GenerateReport(testDigest, "library/alpine", "https://harbor.example", 5000, "4.017", "2026-07-01T00:00:00Z")
+	art := translate.Artifact{Repository: "library/alpine", Digest: testDigest}
+	ch := translate.EncodeVulnReport(translate.NewVulnReport(rep, art, time.Now(), translate.Options{Scanner: a.cfg.Scanner}))
+	id, sid := cache.NewScanID(testDigest, "library/alpine", time.Now())
+	e := a.store.NewEntry(testDigest, "4.017", time.Now())
+	doc := a.store.NewDoc(ch.Head, ch.Items, ch.Tail)
+	e.SetDoc(cache.KindVuln, doc)
+	a.store.Put(e)
+	j := cache.NewJob(id, sid)
+	j.Finish(e)
+	a.jobs.Add(j)
+	plain := doc.AppendPlain(nil)
+	var gz fasthttp.RequestCtx
+	_ = doc.WriteGzip(&gz)
+	gzipped := append([]byte(nil), gz.Response.Body()...)
+	for _, enc := range []string{"plain", "gzip"} {
+		hdr := map[string]string{"Accept": translate.MimeVuln11, "Authorization": basic("harbor", "pw")}
+		want := plain
+		if enc == "gzip" {
+			hdr["Accept-Encoding"] = "gzip"
+			want = gzipped
+		}
+		uri := "/api/v1/scan/" + id + "/report"
+		b.Run(enc+"/adapter", func(b *testing.B) {
+			runHandler(b, a.Handler(), apiBenchCtx("GET", uri, hdr), len(want))
+		})
+		b.Run(enc+"/bare", func(b *testing.B) {
+			runHandler(b, func(ctx *fasthttp.RequestCtx) {
+				ctx.SetContentType(translate.MimeVuln11)
+				if enc == "gzip" {
+					ctx.Response.Header.SetContentEncoding("gzip")
+				}
+				ctx.SetBody(want)
+			}, apiBenchCtx("GET", uri, hdr), len(want))
+		})
+	}
+}
