@@ -22,7 +22,7 @@ func TestMemoryTenThousandReports(t *testing.T) {
 	)
 	u := genUniverse(universe, 10)
 	r := rand.New(rand.NewPCG(11, 12))
-	before := heapInuse()
+	before, beforeAlloc := heapInuse()
 	s := NewStore(budget, time.Hour)
 	start := time.Now()
 	for i := range reports {
@@ -32,14 +32,15 @@ func TestMemoryTenThousandReports(t *testing.T) {
 		s.Put(e)
 	}
 	took := time.Since(start)
-	after := heapInuse()
+	after, afterAlloc := heapInuse()
 	st := s.Stats()
 	grew := int64(after) - int64(before)
 	ratio := float64(st.Bytes) / float64(grew)
 	plain := s.NewDoc(nil, nil, nil) // keeps s alive past the measurement
-	t.Logf("%d reports x %d items (universe %d): Stats.Bytes %.1f MiB, heap growth %.1f MiB (ratio %.2f), "+
-		"%d chunks, %d evictions, built in %v; budget %d MiB",
-		reports, perDoc, universe, mib(st.Bytes), mib(grew), ratio, st.Chunks, st.Evictions, took, budget>>20)
+	t.Logf("%d reports x %d items (universe %d): Stats.Bytes %.1f MiB, HeapInuse growth %.1f MiB (ratio %.2f), "+
+		"HeapAlloc growth %.1f MiB, %d chunks, %d evictions, built in %v; budget %d MiB",
+		reports, perDoc, universe, mib(st.Bytes), mib(grew), ratio, mib(int64(afterAlloc)-int64(beforeAlloc)),
+		st.Chunks, st.Evictions, took, budget>>20)
 	if st.Evictions != 0 || st.Entries != reports {
 		t.Fatalf("evicted within the budget: %+v", st)
 	}
@@ -50,12 +51,14 @@ func TestMemoryTenThousandReports(t *testing.T) {
 	runtime.KeepAlive(s)
 }
 
-func heapInuse() uint64 {
+// heapInuse returns HeapInuse (spans) and HeapAlloc (live objects) after
+// collecting garbage.
+func heapInuse() (inuse, alloc uint64) {
 	var ms runtime.MemStats
 	runtime.GC()
 	runtime.GC() // the second cycle also empties sync.Pools
 	runtime.ReadMemStats(&ms)
-	return ms.HeapInuse
+	return ms.HeapInuse, ms.HeapAlloc
 }
 
 func mib(n int64) float64 { return float64(n) / (1 << 20) }
