@@ -224,3 +224,24 @@ func TestPasswordChangedDropsSessionAndHoldsRefusal(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+func TestKeepAlive(t *testing.T) {
+	f := newFakeController(t)
+	c := f.client(t)
+	ctx := ctxT(t, 10*time.Second)
+	sess := NewStaticSession(c, Cred{Username: testUser, Password: testPassword})
+	if err := c.KeepAlive(ctx, sess); err != nil {
+		t.Fatal(err)
+	}
+	f.mu.Lock()
+	h := f.headers[len(f.headers)-1]
+	f.mu.Unlock()
+	if h.Get(headerToken) == "" {
+		t.Fatal("keep-alive without the token")
+	}
+	// A keep-alive of an expired token logs in again rather than failing.
+	f.expireTokens()
+	if err := c.KeepAlive(ctx, sess); err != nil || f.logins.Load() != 2 {
+		t.Fatalf("err %v logins %d", err, f.logins.Load())
+	}
+}
