@@ -321,26 +321,27 @@ func (c *Client) do(ctx context.Context, x *exchange) (*fasthttp.Response, error
 				fasthttp.ReleaseRequest(req)
 				fasthttp.ReleaseResponse(resp)
 			}()
-			c.record(x, 0, time.Since(start))
+			c.record(x, 0, time.Since(start), false)
 			return nil, ctxErr(ctx, x.ep)
 		}
 	}
 	fasthttp.ReleaseRequest(req)
 	if err != nil {
 		fasthttp.ReleaseResponse(resp)
-		c.record(x, 0, time.Since(start))
+		// The caller giving up is not a controller error: not observed.
+		c.record(x, 0, time.Since(start), ctx.Err() == nil)
 		if ctx.Err() != nil {
 			return nil, ctxErr(ctx, x.ep)
 		}
 		// Transport errors name addresses and TLS failures, never headers.
 		return nil, fmt.Errorf("%w: %s: %w", ErrUnavailable, x.ep, err)
 	}
-	c.record(x, resp.StatusCode(), time.Since(start))
+	c.record(x, resp.StatusCode(), time.Since(start), true)
 	return resp, nil
 }
 
-func (c *Client) record(x *exchange, status int, d time.Duration) {
-	if c.observe != nil {
+func (c *Client) record(x *exchange, status int, d time.Duration, observe bool) {
+	if observe && c.observe != nil {
 		c.observe(x.ep, status, d)
 	}
 	// The path holds registry names and digests only; bodies and headers

@@ -372,3 +372,23 @@ func TestNewRejectsShortPollTimeout(t *testing.T) {
 		}
 	}
 }
+
+func TestAbandonedPollNotObserved(t *testing.T) {
+	f := newFakeController(t)
+	f.scan = func(w http.ResponseWriter, r *http.Request, n int) { <-r.Context().Done() }
+	var observed atomic.Int64
+	c := f.client(t, func(cfg *Config) {
+		cfg.Observe = func(ep string, status int, d time.Duration) {
+			if ep == EndpointScan {
+				observed.Add(1)
+			}
+		}
+	})
+	_, err := c.ScanRepository(ctxT(t, 100*time.Millisecond), NewStaticSession(c, Cred{APIKey: testAPIKey}), testScanReq())
+	if !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatal(err)
+	}
+	if n := observed.Load(); n != 0 {
+		t.Fatalf("an abandoned poll was observed %d times as a controller error", n)
+	}
+}
