@@ -37,3 +37,6 @@ type Backend interface {
 	// and logs controller sessions out within ctx.
 	Shutdown(ctx context.Context)
 }
+
+// *API serves the Server; the assertion catches a contract drift at compile time.
+var _ Backend = (*API)(nil)
