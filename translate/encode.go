@@ -78,20 +78,36 @@ func AppendVulnReport(dst []byte, rep *VulnReport) []byte {
 	return append(dst, ']', '}')
 }
 
-// estimateSize guesses the encoded size so that the buffer grows rarely.
+// estimateSize guesses the encoded size (a little over, for escapes) so
+// that the buffer is allocated once and not grown by doubling.
 func estimateSize(rep *VulnReport) int {
-	n := 256
+	n := 512 + len(rep.GeneratedAt) + len(rep.Artifact.Repository) + len(rep.Artifact.Digest) + len(rep.Artifact.Tag) + len(rep.Artifact.MimeType)
 	for i := range rep.Vulnerabilities {
 		it := &rep.Vulnerabilities[i]
-		n += 330 + len(it.Description) + len(it.ID) + len(it.Package) + len(it.Version) + len(it.FixVersion)
+		n += 96 + len(it.ID) + len(it.Package) + len(it.Version) + len(it.FixVersion) + len(it.Severity) + len(it.Description)
 		for _, l := range it.Links {
 			n += len(l) + 3
 		}
-		if it.PreferredCVSS != nil {
-			n += 2 * (len(it.PreferredCVSS.VectorV3) + len(it.PreferredCVSS.VectorV2))
+		if c := it.PreferredCVSS; c != nil {
+			// the vectors appear again in the vendor attributes
+			n += 128 + 2*(len(c.VectorV3)+len(c.VectorV2))
+		}
+		if len(it.VendorAttributes) > 0 {
+			n += 160
+			if f, ok := it.VendorAttributes[VendorName].(*NeuVectorFacts); ok && f != nil {
+				n += 64 + len(f.FeedRating) + len(f.FileName)
+				for _, s := range f.CVEs {
+					n += len(s) + 3
+				}
+				for _, s := range f.CPEs {
+					n += len(s) + 3
+				}
+			} else {
+				n += 256
+			}
 		}
 	}
-	return n
+	return n + n/16
 }
 
 // appendReportHead writes everything up to and including `"vulnerabilities":[`.

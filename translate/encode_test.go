@@ -244,3 +244,42 @@ func TestVulnReportValidatesAgainstSpec(t *testing.T) {
 		}
 	}
 }
+
+// TestEncodeScanRepoReportMatches: the fused path writes exactly what
+// NewVulnReport + EncodeVulnReport write, chunk for chunk.
+func TestEncodeScanRepoReportMatches(t *testing.T) {
+	check := func(name string, r *ScanRepoReport, o Options) {
+		t.Helper()
+		want := EncodeVulnReport(NewVulnReport(r, testArtifact, genTime, o))
+		got := EncodeScanRepoReport(r, testArtifact, genTime, o)
+		if !bytes.Equal(got.Head, want.Head) || !bytes.Equal(got.Tail, want.Tail) || len(got.Items) != len(want.Items) {
+			t.Fatalf("%s: head/tail/count differ:\n got %s … %s (%d)\nwant %s … %s (%d)", name, around(got.Head, 0), got.Tail, len(got.Items), around(want.Head, 0), want.Tail, len(want.Items))
+		}
+		for i := range got.Items {
+			if !bytes.Equal(got.Items[i], want.Items[i]) {
+				t.Fatalf("%s: item %d:\n got %s\nwant %s", name, i, got.Items[i], want.Items[i])
+			}
+			if cap(got.Items[i]) != len(got.Items[i]) {
+				t.Fatalf("%s: item %d capacity beyond length", name, i)
+			}
+		}
+	}
+	for _, n := range []int{0, 1, 2, 7, 60, 1500} {
+		for _, feed := range []bool{false, true} {
+			check("gen", genReport(uint64(100+n), n), Options{Scanner: testScanner, FeedBasedSeverity: feed})
+		}
+	}
+	check("nil", nil, Options{})
+	edge := &ScanRepoReport{Vulnerabilities: []Vulnerability{
+		{Name: "A", PackageName: "p", PackageVersion: "1"},
+		{Name: "A", PackageName: "p", PackageVersion: "1", Severity: "Critical", CVEs: []string{"", "x"}, Link: "l"},
+		{Name: "A", PackageName: "p", PackageVersion: "1", Severity: "Critical", FixedVersion: "2", Link: "l2", ScoreV3: 9.9},
+		{Name: "B", PackageName: "p", PackageVersion: "1", CVEs: []string{""}, CPEs: []string{"", ""}},
+		{Name: "C", Vectors: "AV:N", FeedRating: "none"},
+		{Name: "D", Score: 5, InBaseImage: true, Description: "<&>\u2028\xff"},
+		{Name: "E", PublishedTimestamp: 1, FileName: "/f"},
+	}}
+	for _, feed := range []bool{false, true} {
+		check("edge", edge, Options{FeedBasedSeverity: feed})
+	}
+}

@@ -66,6 +66,9 @@ func FuzzDecodeScanRepoReport(f *testing.F) {
 			if !json.Valid(out) || !utf8.Valid(out) {
 				t.Fatalf("invalid output for %q:\n%s", b, out)
 			}
+			if fused := EncodeScanRepoReport(r, testArtifact, genTime, Options{Scanner: testScanner, FeedBasedSeverity: feed}).Bytes(); !bytes.Equal(fused, out) {
+				t.Fatalf("fused path differs for %q:\n%s\n%s", b, fused, out)
+			}
 			for _, it := range rep.Vulnerabilities {
 				if SeverityRank(it.Severity) == rankUnknown && it.Severity != SeverityUnknown {
 					t.Fatalf("severity %q outside the enum", it.Severity)
