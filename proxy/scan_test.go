@@ -597,3 +597,40 @@ func TestUnknownIDRecoveryWithSBOM(t *testing.T) {
 		t.Fatalf("controller scans %d, want 1", st.ScansStarted)
 	}
 }
+
+// A scan that outlives its deadline fails with a message saying so.
+func TestScanDeadline(t *testing.T) {
+	s := newSim(t, sim.Config{ScanLatency: 3 * time.Second})
+	e := newEnv(t, s, func(c *APIConfig) { c.ScanDeadline = 400 * time.Millisecond })
+	start := time.Now()
+	resp := e.poll(e.submit(scanBody(digestN(90), robotAuth("robot$x", robotPass), "")), translate.MimeVuln11, "")
+	if resp.StatusCode() != 500 || errorMessage(t, resp) != "scan did not finish within 400ms" {
+		t.Fatalf("deadline: %d %q", resp.StatusCode(), resp.Body())
+	}
+	if d := time.Since(start); d > 2*time.Second {
+		t.Fatalf("the job failed after %v, long past its deadline", d)
+	}
+}
+
+// A managed cluster's adapter serves a digest its federation primary
+// already scanned (fed._repo_scan) without scanning, and scans again once
+// the CVE DB versions differ.
+func TestFederationManagedReusesPrimary(t *testing.T) {
+	primary := newSim(t, sim.Config{})
+	managed := newSim(t, sim.Config{FedPrimary: primary.URL(), FedPoll: 20 * time.Millisecond, FedTLS: primary.TLSConfig()})
+	ep := newEnv(t, primary, nil)
+	em := newEnv(t, managed, nil)
+	d := digestN(95)
+	ep.vulnReport(ep.submit(scanBody(d, robotAuth("robot$x", robotPass), "")))
+	eventually(t, "the primary's result in fed._repo_scan", func() bool { return managed.Stats().FedRepoScanImages > 0 })
+	em.vulnReport(em.submit(scanBody(d, robotAuth("robot$x", robotPass), "")))
+	if n := managed.Stats().ScansStarted; n != 0 {
+		t.Fatalf("managed cluster scanned %d times, want 0", n)
+	}
+	managed.SetCVEDB("4.020", "2026-12-02T00:00:00Z")
+	eventually(t, "the managed adapter to see the new CVE DB", func() bool { return em.api.currentCVEDB() == "4.020" })
+	em.vulnReport(em.submit(scanBody(d, robotAuth("robot$x", robotPass), "")))
+	if n := managed.Stats().ScansStarted; n != 1 {
+		t.Fatalf("managed cluster scanned %d times after a CVE DB change, want 1", n)
+	}
+}
