@@ -329,8 +329,9 @@ func (c *Client) do(ctx context.Context, x *exchange) (*fasthttp.Response, error
 	if err != nil {
 		fasthttp.ReleaseResponse(resp)
 		// The caller giving up is not a controller error: not observed.
-		c.record(x, 0, time.Since(start), ctx.Err() == nil)
-		if ctx.Err() != nil {
+		done := ctxDone(ctx)
+		c.record(x, 0, time.Since(start), !done)
+		if done {
 			return nil, ctxErr(ctx, x.ep)
 		}
 		// Transport errors name addresses and TLS failures, never headers.

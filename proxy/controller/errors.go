@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/neuvector/harbor-scanner-neuvector/translate"
 )
@@ -106,8 +107,18 @@ func statusErr(sentinel error, ep string, status int, re *translate.RESTError) e
 
 // ctxErr words the end of the caller's context: a scan deadline reads as such.
 func ctxErr(ctx context.Context, what string) error {
-	if errors.Is(ctx.Err(), context.DeadlineExceeded) {
-		return fmt.Errorf("controller: %s: deadline passed: %w", what, context.DeadlineExceeded)
+	if errors.Is(ctx.Err(), context.Canceled) {
+		return fmt.Errorf("controller: %s: abandoned: %w", what, context.Canceled)
 	}
-	return fmt.Errorf("controller: %s: abandoned: %w", what, context.Canceled)
+	return fmt.Errorf("controller: %s: deadline passed: %w", what, context.DeadlineExceeded)
+}
+
+// ctxDone tells whether ctx has ended, counting a deadline that has passed
+// a moment before ctx's own timer says so (a request timed out on it).
+func ctxDone(ctx context.Context) bool {
+	if ctx.Err() != nil {
+		return true
+	}
+	d, ok := ctx.Deadline()
+	return ok && !time.Now().Before(d)
 }

@@ -70,7 +70,7 @@ func (c *Client) ScanRepository(ctx context.Context, s *Session, req *translate.
 		sent := time.Now()
 		resp, err := c.do(ctx, x)
 		if err != nil {
-			if ctx.Err() != nil {
+			if ctxDone(ctx) {
 				return nil, ctxErr(ctx, "scan")
 			}
 			c.log.Debug("controller scan: no answer, retrying", "error", err, "polls", polls)
