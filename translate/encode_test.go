@@ -30,7 +30,13 @@ func TestAppendJSONStringMatchesEncodingJSON(t *testing.T) {
 }
 
 func TestAppendFloatMatchesEncodingJSON(t *testing.T) {
-	for _, f := range []float64{0, 7.5, 9.8, 10, 0.1, 1e-7, 1e21, 123456789, -3.25, 5e-324, math.MaxFloat64} {
+	fs := []float64{0, 7.5, 9.8, 10, 0.1, 1e-7, 1e21, 123456789, -3.25, 5e-324, math.MaxFloat64, 999999.9, 0.30000000000000004}
+	for n := range 100001 {
+		// every one-decimal value up to 10,000, and its neighbours
+		f := float64(n) / 10
+		fs = append(fs, f, math.Nextafter(f, 0), math.Nextafter(f, 1e9))
+	}
+	for _, f := range fs {
 		want, _ := json.Marshal(f)
 		if got := appendFloat(nil, f, 64); !bytes.Equal(got, want) {
 			t.Errorf("%v: got %s, want %s", f, got, want)

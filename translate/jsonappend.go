@@ -118,6 +118,19 @@ func appendFloat(dst []byte, f float64, bits int) []byte {
 	if math.IsNaN(f) || math.IsInf(f, 0) {
 		return append(dst, '0')
 	}
+	if bits == 64 && f > 0 && f < 1e6 {
+		// Scores have one decimal: write those directly when n/10 is
+		// exactly f's shortest form (n/10 rounds back to f).
+		if t := f * 10; t == math.Trunc(t) {
+			if n := int64(t); float64(n)/10 == f {
+				dst = strconv.AppendInt(dst, n/10, 10)
+				if d := n % 10; d != 0 {
+					dst = append(dst, '.', byte('0'+d))
+				}
+				return dst
+			}
+		}
+	}
 	abs := math.Abs(f)
 	format := byte('f')
 	if abs != 0 {
