@@ -296,3 +296,31 @@ func queuedJob(a *API) string {
 	a.jobs.Add(cache.NewJob(id, sid))
 	return id
 }
+
+func TestWriteMetricsAndObserveController(t *testing.T) {
+	a := newUnitAPI(t, nil)
+	doneJob(t, a, testDigest, "4.017", []byte(sampleReport))
+	var buf bytes.Buffer
+	a.WriteMetrics(&buf)
+	out := buf.String()
+	for _, want := range []string{"harbor_scanner_neuvector_cache_bytes ", "harbor_scanner_neuvector_cache_entries 1\n",
+		"harbor_scanner_neuvector_cache_evictions_total 0\n", "harbor_scanner_neuvector_lookups_forbidden 0\n"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("metrics lack %q:\n%s", want, out)
+		}
+	}
+	if strings.Contains(out, "harbor_scanner_neuvector_cache_bytes 0\n") {
+		t.Error("cache bytes 0 with an entry held")
+	}
+	ObserveController("scan", 429, 20*time.Millisecond)
+	ObserveController("auth", 0, time.Millisecond)
+	buf.Reset()
+	MetricsSet().WritePrometheus(&buf)
+	for _, want := range []string{`harbor_scanner_neuvector_controller_errors_total{code="429"}`,
+		`harbor_scanner_neuvector_controller_errors_total{code="network"}`,
+		`harbor_scanner_neuvector_controller_request_duration_seconds_bucket{endpoint="scan"`} {
+		if !strings.Contains(buf.String(), want) {
+			t.Errorf("metrics lack %s", want)
+		}
+	}
+}

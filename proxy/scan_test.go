@@ -634,3 +634,21 @@ func TestFederationManagedReusesPrimary(t *testing.T) {
 		t.Fatalf("managed cluster scanned %d times after a CVE DB change, want 1", n)
 	}
 }
+
+// In pass-through mode the CVE DB is read as soon as a first credential is
+// verified, not at the next refresh tick.
+func TestFirstCredentialReadsCVEDB(t *testing.T) {
+	s := newSim(t, sim.Config{})
+	e := newEnv(t, s, func(c *APIConfig) { c.CVEDBRefresh = time.Hour })
+	if v := e.api.currentCVEDB(); v != "" {
+		t.Fatalf("CVE DB %q known before any credential", v)
+	}
+	md, _ := metadataOf(t, e.api, translate.MimeMetadata10, e.auth["Authorization"])
+	if _, ok := md.Properties[translate.PropDBUpdatedAt]; ok {
+		t.Fatal("database time before it was read")
+	}
+	eventually(t, "the CVE DB read after the first credential", func() bool {
+		md, _ := metadataOf(t, e.api, translate.MimeMetadata10, e.auth["Authorization"])
+		return md.Properties[translate.PropDBUpdatedAt] == sim.DefaultCVEDBCreateTime
+	})
+}
