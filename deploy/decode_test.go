@@ -21,7 +21,8 @@ var errDecode = errors.New("deploy: strict decode")
 // object is one decoded manifest object.
 type object struct {
 	APIVersion, Kind, Name, Namespace string
-	Obj                               any // *appsv1.Deployment, *corev1.Service, ...
+	Obj                               any    // *appsv1.Deployment, *corev1.Service, ...
+	JSON                              []byte // the document as JSON, as kubectl sends it
 }
 
 func (o object) String() string { return o.Kind + "/" + o.Name }
@@ -70,7 +71,7 @@ func decodeStrict(doc []byte) (object, error) {
 	if len(strictErrs) > 0 {
 		return object{}, fmt.Errorf("%w: %s %s: %v", errDecode, tm.Kind, tm.Metadata.Name, errors.Join(strictErrs...))
 	}
-	return object{APIVersion: tm.APIVersion, Kind: tm.Kind, Name: tm.Metadata.Name, Namespace: tm.Metadata.Namespace, Obj: obj}, nil
+	return object{APIVersion: tm.APIVersion, Kind: tm.Kind, Name: tm.Metadata.Name, Namespace: tm.Metadata.Namespace, Obj: obj, JSON: j}, nil
 }
 
 // splitYAML splits a multi-document YAML file; empty documents are dropped.

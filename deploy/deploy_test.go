@@ -170,12 +170,14 @@ func strictInto(j []byte, v any) error {
 // kustomize Components use are one file in two places (kustomize will not load
 // a file outside a Component's directory).
 func TestPatchCopiesIdentical(t *testing.T) {
-	for _, pair := range [][2]string{
-		{"manifests/sidecar-patch.yaml", "manifests/component/sidecar-patch.yaml"},
-		{"openshift/sidecar-patch.yaml", "openshift/component/sidecar-patch.yaml"},
+	for _, copies := range [][]string{
+		{"manifests/sidecar-patch.yaml", "manifests/component/sidecar-patch.yaml", "manifests/base/sidecar-patch.yaml"},
+		{"openshift/sidecar-patch.yaml", "openshift/component/sidecar-patch.yaml", "openshift/base/sidecar-patch.yaml"},
 	} {
-		if !bytes.Equal(readFile(t, pair[0]), readFile(t, pair[1])) {
-			t.Errorf("%s and %s differ; they must be the same file", pair[0], pair[1])
+		for _, c := range copies[1:] {
+			if !bytes.Equal(readFile(t, copies[0]), readFile(t, c)) {
+				t.Errorf("%s and %s differ; they must be the same file", copies[0], c)
+			}
 		}
 	}
 }
@@ -184,11 +186,11 @@ func TestPatchCopiesIdentical(t *testing.T) {
 // what it creates.
 func TestRenderedKinds(t *testing.T) {
 	for dir, want := range map[string][]string{
-		"manifests":                         {"Service"},
-		"manifests/overlays/tls":            {"Certificate", "Issuer", "Service"},
+		"manifests":                         {"Deployment", "Service"},
+		"manifests/overlays/tls":            {"Certificate", "Deployment", "Issuer", "Service"},
 		"manifests/overlays/networkpolicy":  {"NetworkPolicy"},
-		"openshift":                         {"Route", "Service"},
-		"openshift/overlays/reencrypt":      {"Route", "Service"},
+		"openshift":                         {"Deployment", "Route", "Service"},
+		"openshift/overlays/reencrypt":      {"Deployment", "Route", "Service"},
 		"openshift/overlays/networkpolicy":  {"NetworkPolicy"},
 		"deploy/testdata/k8s-sidecar":       {"Deployment", "Service"},
 		"deploy/testdata/k8s-tls":           {"Certificate", "Deployment", "Issuer", "Service"},
@@ -299,6 +301,69 @@ func TestKubectlPatchRemoval(t *testing.T) {
 		if !bytes.Equal(got, want) {
 			t.Errorf("%s: after removal the Deployment differs from the original:\n%s\nwant\n%s", name, got, want)
 		}
+	}
+}
+
+// TestApplyKustomization: `kubectl apply -k` of a base or overlay merges the
+// rendered partial Deployment into the running controller Deployment; the
+// result must be the variant's sidecar, and the base's partial Deployment must
+// be the plain patch file itself.
+func TestApplyKustomization(t *testing.T) {
+	settings := loadAdapterSettings(t)
+	for dir, tc := range map[string]struct {
+		patch string
+		v     variant
+	}{
+		"manifests":                    {"manifests/sidecar-patch.yaml", variant{}},
+		"manifests/overlays/tls":       {"", variant{tls: true}},
+		"openshift":                    {"openshift/sidecar-patch.yaml", variant{openshift: true, tls: true}},
+		"openshift/overlays/reencrypt": {"openshift/sidecar-patch.yaml", variant{openshift: true, tls: true}},
+	} {
+		partial := only[appsv1.Deployment](t, rendered(t, dir), "Deployment")
+		var raw []byte
+		for _, o := range rendered(t, dir) {
+			if o.Kind == "Deployment" {
+				raw = o.JSON
+			}
+		}
+		if partial.Name != controllerName || partial.Namespace != namespace || partial.Spec.Selector != nil || len(partial.Spec.Template.Spec.Containers) != 1 {
+			t.Errorf("%s: the rendered Deployment is not the sidecar-only partial of %s/%s", dir, namespace, controllerName)
+		}
+		if tc.patch != "" {
+			o, err := decodeStrict(readFile(t, tc.patch))
+			if err != nil {
+				t.Fatal(err)
+			}
+			want, _ := json.Marshal(o.Obj)
+			got, _ := json.Marshal(partial)
+			if !bytes.Equal(got, want) {
+				t.Errorf("%s renders a Deployment that differs from %s:\n%s\nwant\n%s", dir, tc.patch, got, want)
+			}
+		}
+		// kubectl apply's client-side three-way merge: no last-applied
+		// configuration on a Deployment Helm or the manifests created, the
+		// rendered document as sent (not a typed round trip, which would add
+		// "selector": null), and the live object.
+		cur, _ := json.Marshal(standIn(t))
+		meta, err := strategicpatch.NewPatchMetaFromStruct(appsv1.Deployment{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		patch, err := strategicpatch.CreateThreeWayMergePatch(nil, raw, cur, meta, true)
+		if err != nil {
+			t.Fatal(err)
+		}
+		merged, err := strategicpatch.StrategicMergePatch(cur, patch, appsv1.Deployment{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var d appsv1.Deployment
+		if err := strictInto(merged, &d); err != nil {
+			t.Fatal(err)
+		}
+		assertNone(t, dir+" sidecar", checkSidecar(&d.Spec.Template, tc.v, settings))
+		assertNone(t, dir+" controller", checkControllerUntouched(standIn(t), &d))
+		assertNone(t, dir+" service", checkService(only[corev1.Service](t, rendered(t, dir), "Service"), &d.Spec.Template, tc.v.tls))
 	}
 }
 
