@@ -71,6 +71,7 @@ func settingsTable() []*setting {
 		{env: "WRITE_TIMEOUT", def: "60s", help: "API listener write timeout (large reports on slow links)"},
 		{env: "IDLE_TIMEOUT", def: "120s", help: "API listener keep-alive idle timeout"},
 		{env: "SHUTDOWN_TIMEOUT", def: "25s", help: "bound on graceful shutdown (fits Kubernetes' 30s grace period)"},
+		{env: "DRAIN_DELAY", def: "2s", help: "on SIGTERM, keep accepting this long after readiness turned 503, so endpoints stop routing here first"},
 		{env: "LOG_LEVEL", def: "info", help: "debug, info, warn or error"},
 	}
 }
@@ -106,6 +107,7 @@ type Config struct {
 	MaxConns                   int
 	ReadTO, WriteTO, IdleTO    time.Duration
 	ShutdownTimeout            time.Duration
+	DrainDelay                 time.Duration
 	LogLevel                   string
 }
 
@@ -317,6 +319,12 @@ func parseConfig(get func(string) string, isSet func(string) bool) (*Config, err
 	}
 	if c.ShutdownTimeout, err = parseDur("SHUTDOWN_TIMEOUT", get, time.Second); err != nil {
 		return nil, err
+	}
+	if c.DrainDelay, err = parseDur("DRAIN_DELAY", get, 0); err != nil {
+		return nil, err
+	}
+	if c.DrainDelay*2 > c.ShutdownTimeout {
+		return nil, cfgErr("DRAIN_DELAY", "%s must be at most half of SHUTDOWN_TIMEOUT (%s)", c.DrainDelay, c.ShutdownTimeout)
 	}
 	c.LogLevel = strings.ToLower(get("LOG_LEVEL"))
 	switch c.LogLevel {

@@ -115,6 +115,7 @@ func TestConfigRejectsEachBadValue(t *testing.T) {
 		{"IDLE_TIMEOUT", "x"},
 		{"SHUTDOWN_TIMEOUT", "x"},
 		{"LOG_LEVEL", "verbose"},
+		{"DRAIN_DELAY", "20s"},
 	}
 	for _, tc := range cases {
 		_, err := load(t, map[string]string{tc.env: tc.val})

@@ -216,7 +216,7 @@ func startAdapter(t *testing.T, controllerURL string, env ...string) *adapterPro
 		"SCANNER_API_ADDR=" + api, "OPS_ADDR=" + ops,
 		"CONTROLLER_URL=" + controllerURL, "CONTROLLER_TLS_INSECURE=true",
 		"REFRESH_AFTER=1", "CVEDB_REFRESH_INTERVAL=1s", "LOG_LEVEL=debug",
-		"SHUTDOWN_TIMEOUT=8s",
+		"SHUTDOWN_TIMEOUT=8s", "DRAIN_DELAY=0s",
 	}, env...)
 	a := &adapterProc{API: "http://" + api, Ops: "http://" + ops, env: full}
 	a.proc = startProc(t, full, nil, "harbor-scanner-neuvector", "serve")

@@ -105,7 +105,7 @@ func TestE2EMetricsMoveWithScans(t *testing.T) {
 func TestE2ESigtermDuringLoad(t *testing.T) {
 	t.Parallel()
 	s := startSim(t, "-scan-latency", "20s")
-	a := startAdapter(t, s.URLs[0], "SHUTDOWN_TIMEOUT=6s")
+	a := startAdapter(t, s.URLs[0], "SHUTDOWN_TIMEOUT=6s", "DRAIN_DELAY=1s")
 	c := harbor(t, a.API, harborclient.AuthBasic, "admin:admin")
 	mimes := vulnMimes(t, c)
 	ctx, cancel := context.WithCancel(context.Background())

@@ -77,6 +77,7 @@ func serve(ctx context.Context, cfg *Config, stdout io.Writer) error {
 		IdleTimeout:     cfg.IdleTO,
 		MaxConns:        cfg.MaxConns,
 		ShutdownTimeout: cfg.ShutdownTimeout,
+		DrainDelay:      cfg.DrainDelay,
 		Logger:          log,
 		Version:         proxy.BuildInfo{Version: version, Commit: commit, Date: date},
 		WriteMetrics:    api.WriteMetrics,
