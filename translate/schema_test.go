@@ -17,7 +17,15 @@ import (
 
 func sharedDir(env, sub string) string {
 	if d := os.Getenv(env); d != "" {
-		return d
+		// a relative path may be meant from the repository root (make) or
+		// from this package's directory (go test ./translate)
+		if filepath.IsAbs(d) {
+			return d
+		}
+		if _, err := os.Stat(d); err == nil {
+			return d
+		}
+		return filepath.Join("..", d)
 	}
 	return filepath.Join("..", "..", "shared", sub)
 }
