@@ -211,7 +211,7 @@ func TestVerifyCachesVerdicts(t *testing.T) {
 
 func TestVerifyRefusalCachedBriefly(t *testing.T) {
 	f := newFakeController(t)
-	s := NewSessions(f.client(t), time.Minute, WithVerifyTTL(time.Minute, 100*time.Millisecond),
+	s := NewSessions(f.client(t), time.Minute, WithVerifyTTL(time.Minute, time.Second),
 		WithLoginRateLimit(100, 100, time.Minute))
 	defer s.CloseAll(ctxT(t, time.Second))
 	ctx := ctxT(t, 10*time.Second)
@@ -280,7 +280,7 @@ func TestVerifyRateLimitPerUser(t *testing.T) {
 func TestVerifyRateLimitPerAddressAndRefill(t *testing.T) {
 	f := newFakeController(t)
 	s := NewSessions(f.client(t), time.Minute, WithVerifyTTL(time.Minute, time.Nanosecond),
-		WithLoginRateLimit(0, 2, 200*time.Millisecond))
+		WithLoginRateLimit(0, 2, 2*time.Second))
 	defer s.CloseAll(ctxT(t, time.Second))
 	ctx := ctxT(t, 10*time.Second)
 	for i := range 2 {
@@ -294,7 +294,7 @@ func TestVerifyRateLimitPerAddressAndRefill(t *testing.T) {
 	if err := s.VerifyFrom(ctx, Cred{Username: testUser, Password: testPassword}, "10.0.0.10"); err != nil {
 		t.Fatalf("another address: %v", err)
 	}
-	// The bucket refills at 2 per 200 ms.
+	// The bucket refills at 2 per 2 s.
 	eventually(t, 5*time.Second, func() bool {
 		return !errors.Is(s.VerifyFrom(ctx, Cred{Username: "user9", Password: "x"}, "10.0.0.9"), ErrRateLimited)
 	}, "refill")
