@@ -3,10 +3,10 @@ package proxy
 import (
 	"bufio"
 	"bytes"
-	"fmt"
 	"compress/gzip"
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"log/slog"
 	"net"
