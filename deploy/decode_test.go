@@ -143,8 +143,19 @@ type certificateSpec struct {
 	Usages         []string                  `json:"usages,omitempty"`
 	PrivateKey     *certificatePrivateKey    `json:"privateKey,omitempty"`
 	RevisionLimit  *int32                    `json:"revisionHistoryLimit,omitempty"`
-	Subject        map[string][]string       `json:"subject,omitempty"`
+	Subject        *certificateSubject       `json:"subject,omitempty"`
 	Keystores      map[string]map[string]any `json:"keystores,omitempty"`
+}
+
+type certificateSubject struct {
+	Organizations       []string `json:"organizations,omitempty"`
+	Countries           []string `json:"countries,omitempty"`
+	OrganizationalUnits []string `json:"organizationalUnits,omitempty"`
+	Localities          []string `json:"localities,omitempty"`
+	Provinces           []string `json:"provinces,omitempty"`
+	StreetAddresses     []string `json:"streetAddresses,omitempty"`
+	PostalCodes         []string `json:"postalCodes,omitempty"`
+	SerialNumber        string   `json:"serialNumber,omitempty"`
 }
 
 type certificateSecretTmpl struct {
