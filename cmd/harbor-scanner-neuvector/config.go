@@ -44,7 +44,8 @@ func settingsTable() []*setting {
 		{env: "CONTROLLER_TLS_INSECURE", def: "false", help: "skip verification of the controller's certificate (self-signed; use only over pod loopback)"},
 		{env: "CONTROLLER_CA_FILE", help: "CA bundle to verify the controller's certificate"},
 		{env: "CONTROLLER_TLS_PIN", help: "SHA-256 (hex) of the controller certificate's public key (SPKI) to pin"},
-		{env: "CONTROLLER_POLL_TIMEOUT", def: "90s", help: "client timeout of one scan long-poll call; must exceed the controller's REPO_SCAN_LONG_POLL_TIMEOUT (30s)"},
+		{env: "CONTROLLER_LONG_POLL", def: "30s", help: "the controller's repo_scan_long_poll_timeout (its REPO_SCAN_LONG_POLL_TIMEOUT), if the operator changed it"},
+		{env: "CONTROLLER_POLL_TIMEOUT", def: "90s", help: "client timeout of one scan long-poll call; must exceed CONTROLLER_LONG_POLL, or the controller answers a call nobody reads and the next one scans again"},
 		{env: "CONTROLLER_TIMEOUT", def: "10s", help: "client timeout of other controller calls"},
 		{env: "SCANNER_AUTH", def: "passthrough", help: "how Harbor authenticates: passthrough (NeuVector user or API key), basic, bearer, apikey, none; basic when HARBOR_BASIC_AUTH_USERNAME is set"},
 		{env: "HARBOR_BASIC_AUTH_USERNAME", help: "user name Harbor sends (SCANNER_AUTH=basic)"},
@@ -87,6 +88,7 @@ type Config struct {
 	ControllerCAFile   string
 	ControllerPin      string
 	PollTimeout        time.Duration
+	LongPoll           time.Duration
 	ControllerTimeout  time.Duration
 
 	AuthMode                   string
@@ -224,8 +226,14 @@ func parseConfig(get func(string) string, isSet func(string) bool) (*Config, err
 			return nil, cfgErr("CONTROLLER_TLS_PIN", "must be 64 hex characters (SHA-256 of the certificate's SPKI)")
 		}
 	}
-	if c.PollTimeout, err = parseDur("CONTROLLER_POLL_TIMEOUT", get, 31*time.Second); err != nil {
+	if c.LongPoll, err = parseDur("CONTROLLER_LONG_POLL", get, time.Second); err != nil {
 		return nil, err
+	}
+	if c.PollTimeout, err = parseDur("CONTROLLER_POLL_TIMEOUT", get, time.Second); err != nil {
+		return nil, err
+	}
+	if c.PollTimeout <= c.LongPoll {
+		return nil, cfgErr("CONTROLLER_POLL_TIMEOUT", "%s must exceed the controller's long-poll CONTROLLER_LONG_POLL (%s)", c.PollTimeout, c.LongPoll)
 	}
 	if c.ControllerTimeout, err = parseDur("CONTROLLER_TIMEOUT", get, time.Second); err != nil {
 		return nil, err

@@ -95,6 +95,7 @@ func TestConfigRejectsEachBadValue(t *testing.T) {
 		{"CONTROLLER_TLS_INSECURE", "yes please"},
 		{"CONTROLLER_TLS_PIN", "abc"},
 		{"CONTROLLER_POLL_TIMEOUT", "10s"},
+		{"CONTROLLER_LONG_POLL", "1ms"},
 		{"CONTROLLER_TIMEOUT", "soon"},
 		{"SCANNER_AUTH", "kerberos"},
 		{"REGISTRY_URL_MAP", "core:8080"},

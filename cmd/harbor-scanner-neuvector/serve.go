@@ -25,12 +25,13 @@ func serve(ctx context.Context, cfg *Config, stdout io.Writer) error {
 		return err
 	}
 	client, err := controller.New(controller.Config{
-		URL:         cfg.ControllerURL,
-		TLS:         ctlTLS,
-		PollTimeout: cfg.PollTimeout,
-		Timeout:     cfg.ControllerTimeout,
-		Logger:      log,
-		Observe:     proxy.ObserveController,
+		URL:                cfg.ControllerURL,
+		TLS:                ctlTLS,
+		PollTimeout:        cfg.PollTimeout,
+		ControllerLongPoll: cfg.LongPoll,
+		Timeout:            cfg.ControllerTimeout,
+		Logger:             log,
+		Observe:            proxy.ObserveController,
 	})
 	if err != nil {
 		return err
