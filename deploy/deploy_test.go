@@ -18,6 +18,7 @@ import (
 	"sync"
 	"testing"
 
+	jsonpatch "gopkg.in/evanphx/json-patch.v4"
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	networkingv1 "k8s.io/api/networking/v1"
@@ -432,6 +433,30 @@ func TestServices(t *testing.T) {
 	ocp := only[appsv1.Deployment](t, rendered(t, "deploy/testdata/openshift-sidecar"), "Deployment")
 	assertNone(t, "manifests", checkService(only[corev1.Service](t, rendered(t, "manifests"), "Service"), &http.Spec.Template, false))
 	assertNone(t, "manifests/overlays/tls", checkService(only[corev1.Service](t, rendered(t, "manifests/overlays/tls"), "Service"), &tls.Spec.Template, true))
+	// The plain-file TLS path: kubectl patch --type json on the base Service.
+	base := readFile(t, "manifests/component/service.yaml")
+	baseJSON, err := yaml.YAMLToJSONStrict(base)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ops, err := yaml.YAMLToJSONStrict(readFile(t, "manifests/components/tls/service-tls-patch.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	jp, err := jsonpatch.DecodePatch(ops)
+	if err != nil {
+		t.Fatal(err)
+	}
+	patched, err := jp.Apply(baseJSON)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var tlsSvc corev1.Service
+	if err := strictInto(patched, &tlsSvc); err != nil {
+		t.Fatal(err)
+	}
+	assertNone(t, "kubectl patch service", checkService(&tlsSvc, &tls.Spec.Template, true))
+
 	svc := only[corev1.Service](t, rendered(t, "openshift"), "Service")
 	assertNone(t, "openshift", checkService(svc, &ocp.Spec.Template, true))
 	// The service CA writes the Secret the OpenShift sidecar mounts.
