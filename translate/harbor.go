@@ -2,6 +2,22 @@
 // scanner API and the NeuVector controller REST API) and the pure functions
 // between them: scan request decoding, report translation, severity mapping
 // and report encoding. It imports no other package of this project.
+//
+// Choices the spec leaves open:
+//   - Item severity passes NeuVector's through (derived from the CVSS score
+//     when empty), or follows the feed rating with USE_FEED_BASED_SEVERITY.
+//     The report's severity is the highest item's; a report without
+//     findings says "Negligible" (EmptyReportSeverity), which Harbor reads
+//     as "None".
+//   - One item per (id, package, version), highest severity first, then by
+//     id, package, version: equal scans encode to equal bytes, and equal
+//     findings to equal chunks that a cache can share.
+//   - vendor_attributes carry CVSS.neuvector (the scores come from
+//     NeuVector's CVE database, not NVD) and NeuVector's own facts under
+//     "neuvector"; cwe_ids are omitted (NeuVector has none).
+//   - SBOMs are SPDX 2.3 and CycloneDX 1.6 with identifiers derived from the
+//     digest and CVE DB version, so that a scan always gives the same
+//     document but for its time stamps.
 package translate
 
 import "encoding/json"

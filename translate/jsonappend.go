@@ -58,6 +58,9 @@ func AppendJSONString(dst []byte, s string) []byte {
 		// are long runs of plain ASCII.
 		if i+8 <= len(s) && safe8(s, i) {
 			i += 8
+			for i+16 <= len(s) && safe8(s, i) && safe8(s, i+8) {
+				i += 16
+			}
 			continue
 		}
 		b := s[i]

@@ -3,7 +3,6 @@ package translate
 import (
 	"math"
 	"slices"
-	"strconv"
 	"strings"
 	"time"
 )
@@ -344,6 +343,3 @@ func nonEmpty(ss []string) []string {
 	}
 	return out
 }
-
-// formatScore is used by tests and the SBOM vendor attributes.
-func formatScore(f float64) string { return strconv.FormatFloat(f, 'f', -1, 64) }
