@@ -46,6 +46,7 @@ func uuidV5(name string) string {
 // sbomModule is one distinct module with what both formats need.
 type sbomModule struct {
 	m    *Module
+	key  string // source, name, version, file: identity and order
 	id   string // content-derived, stable whatever the other modules
 	name string // name without NeuVector's ecosystem prefix
 	grp  string // maven group
@@ -68,7 +69,7 @@ func collectModules(r *ScanRepoReport) []sbomModule {
 		}
 		seen[key] = true
 		sum := sha256.Sum256([]byte(key))
-		sm := sbomModule{m: m, id: hex.EncodeToString(sum[:8]), name: m.Name, purl: modulePURL(m, r.BaseOS)}
+		sm := sbomModule{m: m, key: key, id: hex.EncodeToString(sum[:8]), name: m.Name, purl: modulePURL(m, r.BaseOS)}
 		sm.os = isOSNamespace(m.Source) || m.Source == ""
 		if !sm.os {
 			switch strings.ToLower(m.Source) {
@@ -93,10 +94,7 @@ func collectModules(r *ScanRepoReport) []sbomModule {
 		}
 		mods = append(mods, sm)
 	}
-	slices.SortFunc(mods, func(a, b sbomModule) int {
-		return strings.Compare(a.m.Source+"\x00"+a.m.Name+"\x00"+a.m.Version+"\x00"+a.m.File,
-			b.m.Source+"\x00"+b.m.Name+"\x00"+b.m.Version+"\x00"+b.m.File)
-	})
+	slices.SortFunc(mods, func(a, b sbomModule) int { return strings.Compare(a.key, b.key) })
 	return mods
 }
 
