@@ -160,8 +160,7 @@ func (a *authenticator) check(ctx *fasthttp.RequestCtx) error {
 	if a.mode == AuthNone {
 		return nil
 	}
-	kind, v := parseHarborAuth(ctx.Request.Header.Peek(fasthttp.HeaderAuthorization),
-		ctx.Request.Header.Peek(HeaderAPIKey))
+	kind, v := a.parse(ctx)
 	switch kind {
 	case credNone:
 		return errNoCredential
@@ -214,6 +213,20 @@ var (
 	errVerifyUnavailable   = newError(ErrAuthUnavailable, msgUnavailable)
 	errRateLimited         = newError(ErrUnauthorized, "credentials not accepted for now: too many failed logins for this user or client; retry later")
 )
+
+// parse reads only the headers the mode uses (each Peek costs a header
+// key normalisation): the API key header in apikey mode, Authorization in
+// basic and bearer modes, either in pass-through mode.
+func (a *authenticator) parse(ctx *fasthttp.RequestCtx) (credKind, []byte) {
+	if a.mode == AuthAPIKey {
+		return parseHarborAuth(nil, ctx.Request.Header.Peek(HeaderAPIKey))
+	}
+	authz := ctx.Request.Header.Peek(fasthttp.HeaderAuthorization)
+	if a.mode != AuthPassthrough || len(authz) > 0 {
+		return parseHarborAuth(authz, nil)
+	}
+	return parseHarborAuth(nil, ctx.Request.Header.Peek(HeaderAPIKey))
+}
 
 // credKey is the verdict cache key of a pass-through credential: a hash of
 // its kind and raw header value, so the cache never holds a secret.

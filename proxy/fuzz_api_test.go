@@ -48,8 +48,9 @@ func FuzzHarborAuth(f *testing.F) {
 			kind, v := parseHarborAuth([]byte(authz), nil)
 			return kind == credBearer && string(v) == "tok"
 		},
-		AuthAPIKey: func(authz, key string) bool {
-			kind, v := parseHarborAuth([]byte(authz), []byte(key))
+		AuthAPIKey: func(_, key string) bool {
+			// API key mode reads only X-ScannerAdapter-API-Key.
+			kind, v := parseHarborAuth(nil, []byte(key))
 			return kind == credAPIKey && string(v) == "key"
 		},
 	}
