@@ -220,6 +220,24 @@ func (c *APIConfig) defaults() error {
 
 // API is the Harbor side of the adapter: metadata, scan, report. It
 // implements Backend.
+//
+// Choices where the design leaves room, in short:
+//   - POST /scan never waits: cached → done at once; digest in flight → the
+//     job joins the flight; else one task per digest on a bounded queue
+//     (QueueSize) drained by Workers. Only a full queue answers 503.
+//   - Before scanning, a worker looks the digest up in _repo_scan then
+//     fed._repo_scan and takes a result of the current CVE DB. A 403 turns
+//     look-ups off for lookupRetry (logged once, counted).
+//   - SBOM: an SBOM scan builds both documents from the scan's modules. A
+//     vulnerability-only scan keeps its modules in a byte-bounded LRU
+//     (SBOMSourceBytes, memory on top of CacheBytes); older ones are rebuilt
+//     from _repo_scan, and only failing that scanned again.
+//   - A report request for an ID this process does not hold waits up to
+//     recoveryWait for a background look-up (cache, _repo_scan,
+//     fed._repo_scan; at most one per digest every recoveryRetry), then
+//     answers 302 while the ID is younger than ScanDeadline, 404 after.
+//   - Reports are streamed from the cache's chunks, never copied whole into
+//     a response buffer.
 type API struct {
 	cfg      APIConfig
 	log      *slog.Logger
