@@ -85,7 +85,8 @@ type APIConfig struct {
 	// how long a report is kept (default 24 h).
 	CacheBytes int64
 	CacheTTL   time.Duration
-	// MaxJobs bounds the scan jobs held (default 200,000).
+	// MaxJobs bounds the scan jobs held (default 100,000, some 40 MB); an
+	// evicted job is still answered from the cache by its digest.
 	MaxJobs int
 	// SBOMSourceBytes bounds the module inventories kept so that an SBOM of
 	// a digest scanned for vulnerabilities needs no new scan (default 32 MiB).
@@ -117,7 +118,7 @@ func DefaultAPIConfig() APIConfig {
 		QueueSize:       50000,
 		CacheBytes:      256 << 20,
 		CacheTTL:        24 * time.Hour,
-		MaxJobs:         200000,
+		MaxJobs:         100000,
 		SBOMSourceBytes: 32 << 20,
 		RefreshAfter:    5,
 		SBOM:            true,
