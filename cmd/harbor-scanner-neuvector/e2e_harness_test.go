@@ -73,14 +73,14 @@ func (s *syncBuffer) String() string {
 }
 
 type proc struct {
-	t    *testing.T
+	t    testing.TB
 	cmd  *exec.Cmd
 	out  *syncBuffer
 	done chan struct{}
 	err  error
 }
 
-func startProc(t *testing.T, env []string, stdout io.Writer, name string, args ...string) *proc {
+func startProc(t testing.TB, env []string, stdout io.Writer, name string, args ...string) *proc {
 	t.Helper()
 	p := &proc{t: t, out: &syncBuffer{}, done: make(chan struct{})}
 	p.cmd = exec.Command(filepath.Join(binDir, name), args...)
@@ -113,7 +113,7 @@ func (p *proc) stop() {
 	}
 }
 
-func freeAddr(t *testing.T) string {
+func freeAddr(t testing.TB) string {
 	t.Helper()
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -129,7 +129,7 @@ type simProc struct {
 	URLs []string
 }
 
-func startSim(t *testing.T, args ...string) *simProc {
+func startSim(t testing.TB, args ...string) *simProc {
 	t.Helper()
 	n := 0
 	for _, a := range args {
@@ -175,7 +175,7 @@ var insecureHTTP = &http.Client{
 	Transport: &http.Transport{TLSClientConfig: insecureTLS()},
 }
 
-func (s *simProc) stats(t *testing.T) sim.Stats {
+func (s *simProc) stats(t testing.TB) sim.Stats {
 	t.Helper()
 	var st sim.Stats
 	resp, err := insecureHTTP.Get(s.URLs[0] + "/sim/stats")
@@ -189,7 +189,7 @@ func (s *simProc) stats(t *testing.T) sim.Stats {
 	return st
 }
 
-func (s *simProc) post(t *testing.T, path string, body any) {
+func (s *simProc) post(t testing.TB, path string, body any) {
 	t.Helper()
 	b, _ := json.Marshal(body)
 	resp, err := insecureHTTP.Post(s.URLs[0]+path, "application/json", bytes.NewReader(b))
@@ -209,7 +209,7 @@ type adapterProc struct {
 	env      []string
 }
 
-func startAdapter(t *testing.T, controllerURL string, env ...string) *adapterProc {
+func startAdapter(t testing.TB, controllerURL string, env ...string) *adapterProc {
 	t.Helper()
 	api, ops := freeAddr(t), freeAddr(t)
 	full := append([]string{
@@ -225,13 +225,13 @@ func startAdapter(t *testing.T, controllerURL string, env ...string) *adapterPro
 }
 
 // restart starts the same adapter again on the same addresses.
-func (a *adapterProc) restart(t *testing.T) {
+func (a *adapterProc) restart(t testing.TB) {
 	t.Helper()
 	a.proc = startProc(t, a.env, nil, "harbor-scanner-neuvector", "serve")
 	a.waitHealthy(t)
 }
 
-func (a *adapterProc) waitHealthy(t *testing.T) {
+func (a *adapterProc) waitHealthy(t testing.TB) {
 	t.Helper()
 	deadline := time.Now().Add(10 * time.Second)
 	for time.Now().Before(deadline) {
@@ -253,7 +253,7 @@ func (a *adapterProc) waitHealthy(t *testing.T) {
 
 // harbor returns a Harbor-like client; Harbor's timing is kept, scaled so
 // that one Refresh-After second lasts 100 ms.
-func harbor(t *testing.T, url, auth, cred string) *harborclient.Client {
+func harbor(t testing.TB, url, auth, cred string) *harborclient.Client {
 	t.Helper()
 	c, err := harborclient.New(harborclient.Options{
 		URL: url, Auth: auth, Credential: cred,
@@ -285,7 +285,7 @@ func vulnRequest(repo, digest string) *harborclient.ScanRequest {
 
 // vulnMimes is what Harbor polls for a vulnerability job: every produces
 // type of the capability (from metadata, validated as Harbor does).
-func vulnMimes(t *testing.T, c *harborclient.Client) []string {
+func vulnMimes(t testing.TB, c *harborclient.Client) []string {
 	t.Helper()
 	md, err := c.GetMetadata(context.Background())
 	if err != nil {
@@ -301,7 +301,7 @@ func vulnMimes(t *testing.T, c *harborclient.Client) []string {
 	return m
 }
 
-func waitFor(t *testing.T, what string, d time.Duration, cond func() bool) {
+func waitFor(t testing.TB, what string, d time.Duration, cond func() bool) {
 	t.Helper()
 	deadline := time.Now().Add(d)
 	for !cond() {
