@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/moby/buildkit/frontend/dockerfile/instructions"
+	"github.com/moby/buildkit/frontend/dockerfile/linter"
 	"github.com/moby/buildkit/frontend/dockerfile/parser"
 )
 
@@ -33,7 +34,15 @@ func checkDockerfile(src []byte, goVersion string) problems {
 		p.add("parse: %v", err)
 		return p
 	}
-	stages, metaArgs, err := instructions.Parse(res.AST, nil)
+	for _, w := range res.Warnings {
+		p.add("parser warning: %s", w.Short)
+	}
+	// BuildKit's own lint rules (the ones `docker build --check` runs at
+	// parse time), each a problem here.
+	lint := linter.New(&linter.Config{Warn: func(rule, _, _, msg string, _ []parser.Range) {
+		p.add("lint %s: %s", rule, msg)
+	}})
+	stages, metaArgs, err := instructions.Parse(res.AST, lint)
 	if err != nil {
 		p.add("instructions: %v", err)
 		return p
@@ -186,6 +195,10 @@ func goModVersion(t testing.TB) string {
 }
 
 func TestDockerfile(t *testing.T) {
+	// The check must see the lint rules fire at all.
+	if p := checkDockerfile([]byte("FROM golang:1.26 as build\nFROM scratch AS Final\nUSER 1\n"), "1.26"); !slices.ContainsFunc(p, func(s string) bool { return strings.Contains(s, "lint FromAsCasing") }) {
+		t.Fatalf("lint rules did not run: %q", p)
+	}
 	assertNone(t, "Dockerfile", checkDockerfile(readFile(t, "Dockerfile"), goModVersion(t)))
 }
 

@@ -310,6 +310,8 @@ func TestDockerfileCheckCatches(t *testing.T) {
 		"fixed version":     {`org.opencontainers.image.version="${VERSION}"`, `org.opencontainers.image.version="1.0"`, "label version"},
 		"no licence":        {`org.opencontainers.image.licenses="Apache-2.0" \`, `\`, "licenses missing"},
 		"single stage":      {"FROM gcr.io/distroless/static-debian12:nonroot", "", "stages"},
+		"stage casing":      {"golang:${GO_VERSION} AS build", "golang:${GO_VERSION} as build", "lint FromAsCasing"},
+		"deprecated":        {"ARG TARGETOS\n", "ARG TARGETOS\nMAINTAINER someone\n", "lint MaintainerDeprecated"},
 	} {
 		if !strings.Contains(good, tc.old) {
 			t.Fatalf("%s: the Dockerfile no longer contains %q; update the mutation", name, tc.old)
