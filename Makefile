@@ -7,10 +7,10 @@ COMMIT  ?= $(shell git rev-parse --short HEAD 2>/dev/null || echo unknown)
 DATE    ?= $(shell date -u +%Y-%m-%dT%H:%M:%SZ)
 LDFLAGS := -s -w -X main.version=$(VERSION) -X main.commit=$(COMMIT) -X main.date=$(DATE)
 FUZZTIME ?= 3s
-IMAGE ?= harbor-scanner-neuvector:$(VERSION)
+IMAGE ?= docker.io/neuvector/harbor-scanner-neuvector:$(VERSION)
 PLATFORMS ?= linux/amd64,linux/arm64
 
-.PHONY: all build demo test lint unit fuzz-short fuzz bench soak image clean
+.PHONY: all build demo test lint unit fuzz-short fuzz bench soak image image-push clean
 
 all: build
 
@@ -49,9 +49,16 @@ bench: build
 soak: build
 	SOAK=1 ./scripts/bench.sh soak
 
-# Needs a Docker engine with buildx (not available on the development machines).
+# Need a Docker engine with buildx (not available on the development machines,
+# so the image has never been built here). image: the local architecture,
+# loaded into Docker; image-push: every platform, pushed to $(IMAGE).
 image:
-	docker buildx build --platform $(PLATFORMS) \
+	docker buildx build --platform linux/$(shell $(GO) env GOARCH) --load \
+	  --build-arg VERSION=$(VERSION) --build-arg COMMIT=$(COMMIT) --build-arg DATE=$(DATE) \
+	  -t $(IMAGE) .
+
+image-push:
+	docker buildx build --platform $(PLATFORMS) --push \
 	  --build-arg VERSION=$(VERSION) --build-arg COMMIT=$(COMMIT) --build-arg DATE=$(DATE) \
 	  -t $(IMAGE) .
 
