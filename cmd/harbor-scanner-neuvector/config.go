@@ -64,7 +64,7 @@ func settingsTable() []*setting {
 		{env: "REFRESH_AFTER", def: "5", help: "seconds Harbor waits between report polls (Refresh-After, 1-127)"},
 		{env: "CACHE_MAX_BYTES", def: "256MiB", help: "byte budget of the report cache (bytes, or with KiB/MiB/GiB)"},
 		{env: "CACHE_TTL", def: "24h", help: "how long a cached report is served"},
-		{env: "MAX_JOBS", def: "200000", help: "scan jobs remembered by ID (oldest dropped first; a dropped ID is recovered by digest)"},
+		{env: "MAX_JOBS", def: "100000", help: "scan jobs remembered by ID (oldest dropped first; a dropped ID is recovered by digest)"},
 		{env: "SBOM_ENABLED", def: "true", help: "advertise and serve the SBOM capability (SPDX and CycloneDX)"},
 		{env: "MAX_BODY_BYTES", def: "1MiB", help: "largest request body accepted (413 above)"},
 		{env: "MAX_CONNS", def: "1024", help: "concurrent connections on the API listener (not the ops listener)"},
