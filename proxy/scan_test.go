@@ -643,10 +643,9 @@ func TestFirstCredentialReadsCVEDB(t *testing.T) {
 	if v := e.api.currentCVEDB(); v != "" {
 		t.Fatalf("CVE DB %q known before any credential", v)
 	}
-	md, _ := metadataOf(t, e.api, translate.MimeMetadata10, e.auth["Authorization"])
-	if _, ok := md.Properties[translate.PropDBUpdatedAt]; ok {
-		t.Fatal("database time before it was read")
-	}
+	// The first call verifies the credential; the read it starts may land
+	// before or after this very answer, but long before the hourly tick.
+	metadataOf(t, e.api, translate.MimeMetadata10, e.auth["Authorization"])
 	eventually(t, "the CVE DB read after the first credential", func() bool {
 		md, _ := metadataOf(t, e.api, translate.MimeMetadata10, e.auth["Authorization"])
 		return md.Properties[translate.PropDBUpdatedAt] == sim.DefaultCVEDBCreateTime
