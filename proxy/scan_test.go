@@ -651,3 +651,48 @@ func TestFirstCredentialReadsCVEDB(t *testing.T) {
 		return md.Properties[translate.PropDBUpdatedAt] == sim.DefaultCVEDBCreateTime
 	})
 }
+
+// Static mode: neither Harbor's Basic password, nor the bearer token, nor
+// the controller user's password reach a log line or an error body.
+func TestSecretsNeverLoggedStatic(t *testing.T) {
+	const harborPass, bearer = "hb-static-pa55-77", "bearer-static-tok-88"
+	s := newSim(t, sim.Config{})
+	for _, mode := range []AuthMode{AuthBasic, AuthBearer} {
+		e := newEnv(t, s, func(c *APIConfig) {
+			c.Auth = mode
+			c.HarborUsername, c.HarborPassword, c.HarborBearerToken = "harbor", harborPass, bearer
+			c.ControllerCred = controller.Cred{Username: "admin", Password: adminPass}
+		})
+		e.auth = map[string]string{"Authorization": basic("harbor", harborPass)}
+		if mode == AuthBearer {
+			e.auth = map[string]string{"Authorization": "Bearer " + bearer}
+		}
+		var bodies []string
+		bodies = append(bodies, string(e.vulnReportBody(e.submit(scanBody(digestN(200+len(mode)), robotAuth("robot$x", robotPass), "")))))
+		for _, hdr := range []map[string]string{
+			{"Authorization": basic("harbor", harborPass+"x")}, {"Authorization": "Bearer " + bearer + "x"}} {
+			bodies = append(bodies, string(call(e.h, "GET", "/api/v1/metadata", hdr, nil).Body()))
+		}
+		logs := e.logs.String()
+		for _, secret := range []string{harborPass, bearer, adminPass, robotPass} {
+			if strings.Contains(logs, secret) {
+				t.Errorf("%s: secret %q in the logs", mode, secret)
+			}
+			for _, b := range bodies[1:] {
+				if strings.Contains(b, secret) {
+					t.Errorf("%s: secret %q in an error body %q", mode, secret, b)
+				}
+			}
+		}
+	}
+}
+
+// vulnReportBody polls id and returns the report body.
+func (e *env) vulnReportBody(id string) []byte {
+	e.t.Helper()
+	resp := e.poll(id, translate.MimeVuln11, "")
+	if resp.StatusCode() != 200 {
+		e.t.Fatalf("report: %d %q", resp.StatusCode(), resp.Body())
+	}
+	return body(e.t, resp)
+}
