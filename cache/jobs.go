@@ -3,6 +3,7 @@ package cache
 import (
 	"sync"
 	"time"
+	"weak"
 )
 
 // JobState is where a scan job is.
@@ -31,15 +32,20 @@ func (s JobState) String() string {
 
 // Job is one accepted scan request (one scan ID). Safe for concurrent use.
 //
-// A done job holds its Entry, so the report stays servable after the store
-// evicted it, for as long as the job is in its table.
+// A done job holds its Entry weakly when the entry is in a store: the
+// store's byte budget, not the job table's length, bounds the reports kept
+// in memory (100,000 done jobs must not pin 100,000 evicted reports). Once
+// the store evicted it and the GC collected it, State returns a nil entry
+// and the caller finds the report by digest as for an unknown ID. An entry
+// that was never stored (no CVE DB version) is held strongly.
 type Job struct {
 	ID  string
 	SID ScanID
 
 	mu    sync.Mutex
 	state JobState
-	entry *Entry
+	entry *Entry              // strong, when the entry is in no store
+	weakE weak.Pointer[Entry] // when it is in a store
 	msg   string
 
 	// Guarded by Jobs.mu.
@@ -53,11 +59,16 @@ func NewJob(id string, sid ScanID) *Job {
 	return &Job{ID: id, SID: sid}
 }
 
-// State returns the job's state, its entry when done, its message when failed.
+// State returns the job's state, its entry when done (nil once the store
+// evicted it and it was collected), its message when failed.
 func (j *Job) State() (JobState, *Entry, string) {
 	j.mu.Lock()
 	defer j.mu.Unlock()
-	return j.state, j.entry, j.msg
+	e := j.entry
+	if e == nil && j.state == JobDone {
+		e = j.weakE.Value()
+	}
+	return j.state, e, j.msg
 }
 
 // SetRunning marks the job running (no-op once finished).
@@ -73,7 +84,12 @@ func (j *Job) SetRunning() {
 func (j *Job) Finish(e *Entry) {
 	j.mu.Lock()
 	if j.state < JobDone {
-		j.state, j.entry = JobDone, e
+		j.state = JobDone
+		if e.isStored() {
+			j.weakE = weak.Make(e)
+		} else {
+			j.entry = e
+		}
 	}
 	j.mu.Unlock()
 }

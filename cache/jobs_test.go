@@ -1,8 +1,10 @@
 package cache
 
 import (
+	"bytes"
 	"fmt"
 	"runtime"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -155,3 +157,52 @@ func TestFlightsOneLeader(t *testing.T) {
 }
 
 var errTest = fmt.Errorf("test failure")
+
+// A done job does not keep an evicted report alive: once the store dropped
+// the entry and the GC ran, State returns no entry (the caller then finds
+// the report by digest); an entry never stored stays held.
+func TestJobDoesNotPinEvictedEntry(t *testing.T) {
+	s := NewStore(1<<20, time.Hour)
+	e := s.NewEntry("sha256:"+strings.Repeat("a", 64), "1.0", time.Now())
+	e.SetDoc(KindVuln, s.NewDoc([]byte(`{"a":1}`), nil, nil))
+	s.Put(e)
+	j := NewJob("id1", ScanID{})
+	j.Finish(e)
+	if st, got, _ := j.State(); st != JobDone || got != e {
+		t.Fatalf("state %v entry %p, want done with the entry", st, got)
+	}
+	// Push it out with entries over the budget.
+	for i := 0; i < 40; i++ {
+		f := s.NewEntry(fmt.Sprintf("sha256:%064x", i), "1.0", time.Now())
+		f.SetDoc(KindVuln, s.NewDoc(bytes.Repeat([]byte{byte('b' + i%20)}, 64<<10), nil, nil))
+		s.Put(f)
+	}
+	if _, ok := s.Get(e.Digest, "1.0"); ok {
+		t.Fatal("entry still stored; the test needs it evicted")
+	}
+	e = nil
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		runtime.GC()
+		st, got, _ := j.State()
+		if st != JobDone {
+			t.Fatalf("state %v", st)
+		}
+		if got == nil {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the done job kept the evicted entry alive")
+		}
+	}
+	// Never stored (no CVE DB version): held strongly.
+	u := s.NewEntry("sha256:"+strings.Repeat("c", 64), "", time.Now())
+	j2 := NewJob("id2", ScanID{})
+	j2.Finish(u)
+	u = nil
+	runtime.GC()
+	runtime.GC()
+	if _, got, _ := j2.State(); got == nil {
+		t.Fatal("an entry in no store was dropped")
+	}
+}

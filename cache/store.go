@@ -39,6 +39,16 @@ type Entry struct {
 	expPrev, expNext *Entry // stored entries in expiry order
 }
 
+// isStored tells whether e is held by its store now.
+func (e *Entry) isStored() bool {
+	if e == nil || e.store == nil {
+		return false
+	}
+	e.store.mu.Lock()
+	defer e.store.mu.Unlock()
+	return e.stored
+}
+
 // Doc returns the document of kind k, or nil when not built (yet).
 func (e *Entry) Doc(k Kind) *Doc {
 	if k >= NumKinds {

@@ -74,6 +74,10 @@ func (a *API) handleReport(ctx *fasthttp.RequestCtx, id []byte) {
 	st, e, msg := job.State()
 	switch st {
 	case cache.JobDone:
+		if e == nil { // evicted from the cache since: find it by digest
+			a.reportUnknown(ctx, string(id), docKind, ct)
+			return
+		}
 		a.serveEntry(ctx, job.SID, e, docKind, ct)
 	case cache.JobFailed:
 		writeErrorStatus(ctx, fasthttp.StatusInternalServerError, msg)
