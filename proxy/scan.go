@@ -486,11 +486,12 @@ func (a *API) storeReport(rep *translate.ScanRepoReport, art translate.Artifact,
 		a.noteCVEDB(rep.CVEDBVersion, rep.CVEDBCreateTime)
 	}
 	now := a.cfg.Now()
-	vr := translate.NewVulnReport(rep, art, now, translate.Options{
+	// The fused path: same bytes as EncodeVulnReport(NewVulnReport(…)),
+	// without the intermediate report.
+	ch := translate.EncodeScanRepoReport(rep, art, now, translate.Options{
 		Scanner:           a.cfg.Scanner,
 		FeedBasedSeverity: a.cfg.FeedBasedSeverity,
 	})
-	ch := translate.EncodeVulnReport(vr)
 	e := a.store.NewEntry(art.Digest, rep.CVEDBVersion, scannedAt)
 	e.SetDoc(cache.KindVuln, a.store.NewDoc(ch.Head, ch.Items, ch.Tail))
 	if a.cfg.SBOM {
