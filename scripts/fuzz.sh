@@ -11,11 +11,24 @@ for f in $(git ls-files '*fuzz*_test.go'; git ls-files -o --exclude-standard '*f
   for name in $(grep -oE '^func (Fuzz[A-Za-z0-9_]+)' "$f" | awk '{print $2}'); do
     n=$((n+1))
     echo "fuzz ./$dir $name ($FUZZTIME)"
-    if ! go test -run '^$' -fuzz "^${name}\$" -fuzztime "$FUZZTIME" "./$dir" >/tmp/fuzz.$$.log 2>&1; then
+    ok=0
+    for attempt in 1 2; do
+      if go test -run '^$' -fuzz "^${name}\$" -fuzztime "$FUZZTIME" "./$dir" >/tmp/fuzz.$$.log 2>&1; then
+        ok=1; break
+      fi
+      # Go's fuzz coordinator sometimes reports "context deadline exceeded"
+      # when -fuzztime ends during an input (a known quirk of go test -fuzz); no input
+      # failed then, so try once more. A real failure writes a crasher.
+      if grep -q "Failing input written to" /tmp/fuzz.$$.log || ! grep -q "context deadline exceeded" /tmp/fuzz.$$.log; then
+        break
+      fi
+      echo "  (fuzzing stopped on the coordinator's deadline, not on an input: again)"
+    done
+    if [ "$ok" -ne 1 ]; then
       cat /tmp/fuzz.$$.log; fail=$((fail+1))
     fi
   done
 done
 rm -f /tmp/fuzz.$$.log
-echo "fuzz targets: $((n-fail)) passed, $fail failed"
+echo "fuzz: $((n-fail)) passed, $fail failed"
 [ "$fail" -eq 0 ]
