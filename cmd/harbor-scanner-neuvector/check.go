@@ -76,11 +76,12 @@ func runCheck(args []string, stdout, stderr io.Writer) int {
 	o.Images = images
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT)
 	defer stop()
-	if check.Run(ctx, o, stdout) {
+	rep := check.RunReport(ctx, o, stdout)
+	switch {
+	case rep.OK:
 		return 0
-	}
-	if len(o.Images) > 0 {
-		return 1
+	case rep.RegistrationOK:
+		return 1 // only scans failed
 	}
 	return 2
 }

@@ -62,6 +62,12 @@ func (o *Options) now() time.Time {
 // Run checks the adapter at o.URL, writes what it finds to out, and tells
 // whether Harbor would work with it (no step failed; warnings allowed).
 func Run(ctx context.Context, o Options, out io.Writer) bool {
+	return RunReport(ctx, o, out).OK
+}
+
+// RunReport is Run returning the whole report, so a caller can tell a
+// registration problem (RegistrationOK false) from scans that failed.
+func RunReport(ctx context.Context, o Options, out io.Writer) Report {
 	if o.Timeout <= 0 {
 		o.Timeout = harborclient.DefaultTimeout
 	}
@@ -77,7 +83,8 @@ func Run(ctx context.Context, o Options, out io.Writer) bool {
 	p := &printer{out: out, json: o.JSON}
 	p.rep.URL = o.URL
 	run(ctx, &o, p)
-	return p.finish()
+	p.finish()
+	return p.rep
 }
 
 func run(ctx context.Context, o *Options, p *printer) {

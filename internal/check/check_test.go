@@ -334,7 +334,15 @@ func TestScanFailureInHarborsWords(t *testing.T) {
 	}
 	mustContain(t, out, "✗ scan: library/alpine@sha256:4bcff63911fc… failed in",
 		"check scan report with mime type application/vnd.security.vulnerability.report; version=1.1: Image not found: general response handler: unexpected status code: 500, expected: 200",
-		"the image was not found where the adapter looked")
+		"the image was not found where the adapter looked",
+		"the registration works, but 1 of 1 scan jobs failed")
+	if strings.Contains(out, "would not work with this adapter as registered") {
+		t.Error("a failed scan was reported as a registration problem")
+	}
+	rep := RunReport(context.Background(), o, io.Discard)
+	if rep.OK || !rep.RegistrationOK {
+		t.Errorf("ok %v registration_ok %v, want false and true", rep.OK, rep.RegistrationOK)
+	}
 }
 
 func TestUnsupportedSBOM(t *testing.T) {

@@ -60,9 +60,12 @@ type ImageResult struct {
 
 // Report is the whole run, as -json prints it.
 type Report struct {
-	OK    bool    `json:"ok"`
-	URL   string  `json:"url"`
-	Steps []*Step `json:"steps"`
+	OK bool `json:"ok"`
+	// RegistrationOK is false when a step other than a scan failed: TLS,
+	// metadata, configuration. Failed scans alone leave it true.
+	RegistrationOK bool    `json:"registration_ok"`
+	URL            string  `json:"url"`
+	Steps          []*Step `json:"steps"`
 }
 
 // printer prints each step as it is decided (people watch long scans) or,
@@ -96,17 +99,26 @@ func (p *printer) add(s *Step) {
 func (p *printer) finish() bool {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	ok := true
-	warns := 0
+	ok, regOK := true, true
+	warns, scans, scansFailed := 0, 0, 0
 	for _, s := range p.rep.Steps {
+		isScan := s.Step == "scan" || s.Step == "sbom"
+		if isScan {
+			scans++
+		}
 		switch s.Status {
 		case Fail:
 			ok = false
+			if isScan {
+				scansFailed++
+			} else {
+				regOK = false
+			}
 		case Warn:
 			warns++
 		}
 	}
-	p.rep.OK = ok
+	p.rep.OK, p.rep.RegistrationOK = ok, regOK
 	if p.json {
 		enc := json.NewEncoder(p.out)
 		enc.SetIndent("", "  ")
@@ -114,8 +126,10 @@ func (p *printer) finish() bool {
 		return ok
 	}
 	switch {
-	case !ok:
+	case !regOK:
 		fmt.Fprintln(p.out, "✗ Harbor would not work with this adapter as registered; see the hints above.")
+	case !ok:
+		fmt.Fprintf(p.out, "✗ the registration works, but %d of %d scan jobs failed; Harbor would show them failed with the messages above.\n", scansFailed, scans)
 	case warns > 0:
 		fmt.Fprintf(p.out, "✓ Harbor would work with this adapter (%d warning(s) above).\n", warns)
 	default:
