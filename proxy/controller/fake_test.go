@@ -112,7 +112,7 @@ func newFakeController(t *testing.T) *fakeController {
 func (f *fakeController) client(t *testing.T, mod ...func(*Config)) *Client {
 	t.Helper()
 	cfg := Config{URL: f.srv.URL, TLS: TLSConfigInsecure(), BackoffMin: 5 * time.Millisecond,
-		BackoffMax: 20 * time.Millisecond, Timeout: 5 * time.Second}
+		BackoffMax: 20 * time.Millisecond, Timeout: 5 * time.Second, Compression: "on"}
 	for _, m := range mod {
 		m(&cfg)
 	}

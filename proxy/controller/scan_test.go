@@ -82,6 +82,27 @@ func TestScanLargeGzippedReport(t *testing.T) {
 	}
 }
 
+// Over loopback (the sidecar) the client asks for no compression by
+// default: it would cost the controller's CPU and ours for nothing.
+func TestNoGzipOverLoopbackByDefault(t *testing.T) {
+	f := newFakeController(t)
+	var asked atomic.Bool
+	f.scan = func(w http.ResponseWriter, r *http.Request, n int) {
+		asked.Store(r.Header.Get("Accept-Encoding") != "")
+		writeJSON(w, r, 200, translate.ScanRepoReportData{Report: testReport("sha256:plain")})
+	}
+	c := f.client(t, func(c *Config) { c.Compression = "" })
+	if _, err := c.ScanRepository(ctxT(t, 10*time.Second), NewStaticSession(c, Cred{APIKey: testAPIKey}), testScanReq()); err != nil {
+		t.Fatal(err)
+	}
+	if asked.Load() {
+		t.Fatal("asked the loopback controller for gzip")
+	}
+	if !isLoopback("127.0.0.1") || !isLoopback("::1") || !isLoopback("localhost") || isLoopback("10.0.0.1") || isLoopback("controller.neuvector") {
+		t.Fatal("isLoopback")
+	}
+}
+
 func TestScan429BacksOffThenSucceeds(t *testing.T) {
 	f := newFakeController(t)
 	var times []time.Time
