@@ -99,8 +99,9 @@ func serve(ctx context.Context, cfg *Config, stdout io.Writer) error {
 	apiCtx, stopAPI := context.WithCancel(context.Background())
 	defer stopAPI()
 	go api.Run(apiCtx)
-	err = srv.Run(ctx)
+	err = srv.Run(ctx) // ends with api.Shutdown: scans abandoned, sessions logged out
 	stopAPI()
+	client.Close() // cut whatever connection is left
 	log.Info("stopped")
 	return err
 }
