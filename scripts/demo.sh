@@ -53,9 +53,17 @@ HARBOR_SCANNER_CREDENTIAL='admin:admin' "$BIN/harbor-scanner-neuvector" check \
   --image library/missing@$fail_digest \
   --sbom
 rc=$?
-set -e
 echo
-echo "== simulator counters (one controller scan per image):"
+echo "== the same image again, as Harbor's next scan would ask: answered from the cache, no controller scan"
+HARBOR_SCANNER_CREDENTIAL='admin:admin' "$BIN/harbor-scanner-neuvector" check \
+  --url "http://$API_ADDR" --auth basic \
+  --registry http://core:8080 --registry-user 'robot$demo+scanner' --registry-password demo-robot-secret \
+  --image library/alpine@sha256:7a6d2a2c1f2f9c4f8a1f0b1c3b4d5e6f7a8b9c0d1e2f3a4b5c6d7e8f9a0b1c2d | grep -E '^(✓|✗)'
+rc2=${PIPESTATUS[0]}
+set -e
+[ "$rc2" -eq 0 ] || rc=2
+echo
+echo "== simulator counters (one controller scan per image, for a vulnerability job, an SBOM job and a rescan):"
 curl -ks "https://$SIM_ADDR/sim/stats"; echo
 echo "== adapter metrics (excerpt):"
 curl -s "http://$OPS_ADDR/metrics" | grep -E '^harbor_scanner_neuvector_(scans_total|cache_(hits|misses)_total)' || true
