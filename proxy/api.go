@@ -75,8 +75,10 @@ type APIConfig struct {
 	// ScanDeadline bounds every scan from its ID's issue time, 429 back-off
 	// included (default 60 min). Unknown IDs younger than this answer 302.
 	ScanDeadline time.Duration
-	// Workers is how many controller scans run at once (default 64: each
-	// mostly waits on a long-poll, and the controller queues 2,048).
+	// Workers is how many controller scans run at once (default 256: each
+	// mostly waits on a long-poll, and the controller queues 2,048; a scan
+	// handed to the controller survives an adapter restart, one still in
+	// this adapter's queue does not).
 	Workers int
 	// QueueSize bounds the distinct digests waiting for a worker (default
 	// 50,000); beyond it POST /scan answers 503 "scanner busy".
@@ -114,7 +116,7 @@ func DefaultAPIConfig() APIConfig {
 		CVEDBRefresh:    30 * time.Second,
 		ReadyCheck:      5 * time.Second,
 		ScanDeadline:    60 * time.Minute,
-		Workers:         64,
+		Workers:         256,
 		QueueSize:       50000,
 		CacheBytes:      256 << 20,
 		CacheTTL:        24 * time.Hour,

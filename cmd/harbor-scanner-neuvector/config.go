@@ -60,7 +60,7 @@ func settingsTable() []*setting {
 		{env: "USE_FEED_BASED_SEVERITY", def: "false", help: "map severities from the CVE feed rating (the existing adapter's variable)"},
 		{env: "CVEDB_REFRESH_INTERVAL", def: "30s", help: "how often the CVE DB version is read from the controller"},
 		{env: "SCAN_DEADLINE", def: "60m", help: "a scan not finished by then fails; an unknown scan ID older than this is reported lost"},
-		{env: "SCAN_WORKERS", def: "64", help: "concurrent controller scans the adapter keeps in flight"},
+		{env: "SCAN_WORKERS", def: "256", help: "scans the adapter keeps in the controller's queue at once (the controller queues 2,048 and finishes a scan whose caller went away, so a scan handed over survives an adapter restart)"},
 		{env: "REFRESH_AFTER", def: "5", help: "seconds Harbor waits between report polls (Refresh-After, 1-127)"},
 		{env: "CACHE_MAX_BYTES", def: "256MiB", help: "byte budget of the report cache (bytes, or with KiB/MiB/GiB)"},
 		{env: "CACHE_TTL", def: "24h", help: "how long a cached report is served"},
