@@ -317,8 +317,13 @@ func NewAPI(cfg APIConfig) (*API, error) {
 		verdicts: make(map[[32]byte]verdict),
 		verify:   a.verifyCred,
 		onVerified: func() {
+			// The first credential Harbor sends is often "Test connection":
+			// read the CVE DB now (this request already waited on a login)
+			// so that its metadata shows the database date.
 			if a.cvedb.Load().version == "" {
-				a.kickCVEDB()
+				ctx, cancel := context.WithTimeout(a.ctx, time.Second)
+				a.refreshCVEDB(ctx)
+				cancel()
 			}
 		},
 	}

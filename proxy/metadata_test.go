@@ -5,6 +5,7 @@ import (
 	"slices"
 	"testing"
 
+	"github.com/neuvector/harbor-scanner-neuvector/proxy/controller/sim"
 	"github.com/neuvector/harbor-scanner-neuvector/translate"
 )
 
@@ -115,5 +116,28 @@ func TestMetadataWithoutSBOM(t *testing.T) {
 	md, _ := metadataOf(t, a, translate.MimeMetadata10)
 	if len(md.Capabilities) != 1 || md.Capabilities[0].Type != "vulnerability" {
 		t.Fatalf("capabilities %+v", md.Capabilities)
+	}
+}
+
+// In pass-through mode the adapter has no controller identity before
+// Harbor's first call; that first call (often "Test connection") already
+// shows the CVE database date.
+func TestFirstPassThroughMetadataHasDBDate(t *testing.T) {
+	s := newSim(t, sim.Config{CVEDBCreateTime: "2026-11-30T12:00:00Z"})
+	e := newEnv(t, s, nil)
+	hdr := map[string]string{"Accept": translate.MimeMetadata10}
+	for k, v := range e.auth {
+		hdr[k] = v
+	}
+	resp := call(e.h, "GET", "/api/v1/metadata", hdr, nil)
+	if resp.StatusCode() != 200 {
+		t.Fatalf("status %d", resp.StatusCode())
+	}
+	var md translate.Metadata
+	if err := json.Unmarshal(resp.Body(), &md); err != nil {
+		t.Fatal(err)
+	}
+	if got := md.Properties[translate.PropDBUpdatedAt]; got != "2026-11-30T12:00:00Z" {
+		t.Fatalf("first metadata: database date %q", got)
 	}
 }
