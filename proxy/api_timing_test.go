@@ -87,17 +87,7 @@ func BenchmarkReportHit(b *testing.B) {
 		c.Auth = AuthBasic
 		c.HarborUsername, c.HarborPassword = "harbor", "pw"
 	})
-	rep := sim.GenerateReport(testDigest, "library/alpine", "https://harbor.example", 5000, "4.017", "2026-07-01T00:00:00Z")
-	art := translate.Artifact{Repository: "library/alpine", Digest: testDigest}
-	ch := translate.EncodeVulnReport(translate.NewVulnReport(rep, art, time.Now(), translate.Options{Scanner: a.cfg.Scanner}))
-	id, sid := cache.NewScanID(testDigest, "library/alpine", time.Now())
-	e := a.store.NewEntry(testDigest, "4.017", time.Now())
-	doc := a.vulnDoc(ch)
-	e.SetDoc(cache.KindVuln, doc)
-	a.store.Put(e)
-	j := cache.NewJob(id, sid)
-	j.Finish(e)
-	a.jobs.Add(j)
+	id, doc := cachedReport(b, a, 5000)
 	plain := doc.AppendPlain(nil)
 	var gz fasthttp.RequestCtx
 	_ = doc.WriteGzip(&gz)
@@ -130,17 +120,7 @@ func BenchmarkReportHit(b *testing.B) {
 // bare handler with the same bytes: the figure that matters to Harbor.
 func BenchmarkReportHitLoopback(b *testing.B) {
 	a := newUnitAPI(b, nil)
-	rep := sim.GenerateReport(testDigest, "library/alpine", "https://harbor.example", 5000, "4.017", "2026-07-01T00:00:00Z")
-	art := translate.Artifact{Repository: "library/alpine", Digest: testDigest}
-	ch := translate.EncodeVulnReport(translate.NewVulnReport(rep, art, time.Now(), translate.Options{Scanner: a.cfg.Scanner}))
-	id, sid := cache.NewScanID(testDigest, "library/alpine", time.Now())
-	e := a.store.NewEntry(testDigest, "4.017", time.Now())
-	doc := a.vulnDoc(ch)
-	e.SetDoc(cache.KindVuln, doc)
-	a.store.Put(e)
-	j := cache.NewJob(id, sid)
-	j.Finish(e)
-	a.jobs.Add(j)
+	id, doc := cachedReport(b, a, 5000)
 	plain := doc.AppendPlain(nil)
 	gzipped := doc.AppendGzip(nil)
 	for _, enc := range []string{"", "gzip"} {
@@ -217,4 +197,19 @@ func loopbackBench(b *testing.B, h fasthttp.RequestHandler, uri string, hdr map[
 			}
 		}
 	})
+}
+
+// cachedReport stores a simulator report of n findings through the
+// worker's own path (storeReport) and a finished job for it, as a scan
+// would leave them; it returns the job's ID and the stored document.
+func cachedReport(b *testing.B, a *API, n int) (string, *cache.Doc) {
+	b.Helper()
+	rep := sim.GenerateReport(testDigest, "library/alpine", "https://harbor.example", n, "4.017", "2026-07-01T00:00:00Z")
+	art := translate.Artifact{Repository: "library/alpine", Digest: testDigest}
+	e := a.storeReport(rep, art, time.Now(), false, false)
+	id, sid := cache.NewScanID(testDigest, "library/alpine", time.Now())
+	j := cache.NewJob(id, sid)
+	j.Finish(e)
+	a.jobs.Add(j)
+	return id, e.Doc(cache.KindVuln)
 }

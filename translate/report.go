@@ -106,6 +106,21 @@ func NewVulnReport(r *ScanRepoReport, a Artifact, generatedAt time.Time, o Optio
 // findingKey identifies a finding as Harbor does: (id, package, version).
 type findingKey struct{ id, pkg, ver string }
 
+// findingOrder is the order of a report's findings, for both encoding
+// paths: severity rank descending, then id, package, version.
+func findingOrder(ra int, ida, pkga, vera string, rb int, idb, pkgb, verb string) int {
+	if ra != rb {
+		return rb - ra
+	}
+	if c := strings.Compare(ida, idb); c != 0 {
+		return c
+	}
+	if c := strings.Compare(pkga, pkgb); c != 0 {
+		return c
+	}
+	return strings.Compare(vera, verb)
+}
+
 // itemBuilder translates findings into items, taking the items' parts from
 // one allocation per kind for the whole report instead of one per item.
 type itemBuilder struct {
@@ -217,17 +232,8 @@ func sortItems(items []VulnItem) ([]VulnItem, string) {
 		top = max(top, rk)
 	}
 	slices.SortFunc(order, func(a, b entry) int {
-		if a.rank != b.rank {
-			return b.rank - a.rank
-		}
 		x, y := &items[a.i], &items[b.i]
-		if c := strings.Compare(x.ID, y.ID); c != 0 {
-			return c
-		}
-		if c := strings.Compare(x.Package, y.Package); c != 0 {
-			return c
-		}
-		return strings.Compare(x.Version, y.Version)
+		return findingOrder(a.rank, x.ID, x.Package, x.Version, b.rank, y.ID, y.Package, y.Version)
 	})
 	sorted := make([]VulnItem, len(items))
 	for j, e := range order {
